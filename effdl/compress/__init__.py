@@ -1,0 +1,1 @@
+"""effdl.compress — see DESIGN.md."""

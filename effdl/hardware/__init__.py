@@ -1,0 +1,1 @@
+"""effdl.hardware — see DESIGN.md."""

@@ -1,0 +1,1 @@
+"""effdl.learning — see DESIGN.md."""
