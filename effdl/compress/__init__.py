@@ -1,1 +1,0 @@
-"""effdl.compress — see DESIGN.md."""

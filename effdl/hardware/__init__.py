@@ -1,1 +1,0 @@
-"""effdl.hardware — see DESIGN.md."""

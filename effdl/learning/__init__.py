@@ -1,1 +1,0 @@
-"""effdl.learning — see DESIGN.md."""
