@@ -1,0 +1,161 @@
+"""The ``effdl`` command: ``list | run | book | lab | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from effdl import series
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    for c in series.CATALOGUE:
+        print(f"{c.name:<28} {c.title}")
+        print(f"{'':<28} {c.topic}")
+        print(f"{'':<28} papers: {c.papers} · ~{c.quick_s} s quick, ~{c.full_s} s full")
+    return 0
+
+
+def _print_result(res: series.RunResult) -> None:
+    if res.ok:
+        print(f"✓ {res.chapter.name}  {res.seconds:.0f} s  ({len(res.records)} results)", flush=True)
+    else:
+        print(f"✗ {res.chapter.name}  failed after {res.seconds:.0f} s: {res.error}", flush=True)
+        print(f"  the executed notebook, with the error in place: {res.output}", flush=True)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    params = {key: series.parse_parameter(value) for key, value in args.parameter or []}
+    todo = series.chapters(args.names or None)
+    mode = "QUICK" if args.quick else "full"
+    print(f"effdl run: {len(todo)} notebook(s), {mode} mode, {args.jobs or os.cpu_count()} at a time → {args.out}/")
+    for c in todo:
+        print(f"▶ {c.name}", flush=True)
+    results = series.run(
+        args.names or None,
+        quick=args.quick,
+        parameters=params,
+        jobs=args.jobs,
+        out=args.out,
+        on_result=_print_result,
+    )
+    if not args.no_book:
+        index = series.book(args.out)
+        print(f"HTML book: {index}")
+    print()
+    print(series.results_table(results))
+    failed = [r.chapter.name for r in results if not r.ok]
+    if failed:
+        print(f"\n{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    print(f"HTML book: {series.book(args.out)}")
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_command(*, port: int | None = None, token: str | None = None, browser: bool = True) -> list[str]:
+    """The JupyterLab command line: bound to 127.0.0.1 with a token, never an open server."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port or _free_port()}",
+        f"--IdentityProvider.token={token or secrets.token_urlsafe(24)}",
+        f"--ServerApp.root_dir={series.notebooks_dir()}",
+    ]
+    if not browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses without this flag
+    return cmd
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    cmd = lab_command(port=args.port, browser=not args.no_browser)
+    print("Starting JupyterLab on 127.0.0.1 (token-protected); stop it with Ctrl-C.")
+    return subprocess.call(cmd)
+
+
+def benchmarks_dir() -> Path:
+    return series.repo_root() / "benchmarks"
+
+
+def available_benchmarks() -> list[str]:
+    folder = benchmarks_dir()
+    return sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_")) if folder.is_dir() else []
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    names = available_benchmarks()
+    if args.name not in names:
+        raise ValueError(f"unknown benchmark {args.name!r}; choose from: {', '.join(names) or '(none found)'}")
+    spec = importlib.util.spec_from_file_location(f"effdl_bench_{args.name}", benchmarks_dir() / f"{args.name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(args.args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="effdl", description="effdl — a workbench for efficient deep learning.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="the notebook catalogue").set_defaults(func=_cmd_list)
+
+    r = sub.add_parser("run", help="execute notebooks with papermill, build the HTML book, print the results")
+    r.add_argument("names", nargs="*", help="notebooks to run (e.g. 00_tour, 00 or tour); default all")
+    r.add_argument("--quick", action="store_true", help="QUICK=True: small sizes, about a minute per notebook")
+    r.add_argument(
+        "-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"), help="a papermill parameter"
+    )
+    r.add_argument("-j", "--jobs", type=int, default=None, help="notebooks in parallel (default: CPU count)")
+    r.add_argument("--out", default="build", help="output folder (default: build)")
+    r.add_argument("--no-book", action="store_true", help="skip the HTML book")
+    r.set_defaults(func=_cmd_run)
+
+    b = sub.add_parser("book", help="HTML book from the executed notebooks in --out")
+    b.add_argument("--out", default="build")
+    b.set_defaults(func=_cmd_book)
+
+    lab = sub.add_parser("lab", help="JupyterLab on notebooks/, on 127.0.0.1 with a token")
+    lab.add_argument("--port", type=int, default=None)
+    lab.add_argument("--no-browser", action="store_true")
+    lab.set_defaults(func=_cmd_lab)
+
+    bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ (e.g. effdl bench latency)")
+    bench.add_argument("name")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
+    bench.set_defaults(func=_cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        # Bad input gets one clear line, not a traceback.
+        print(f"effdl: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

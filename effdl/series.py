@@ -1,0 +1,341 @@
+"""The notebook series: catalogue, papermill runner, results table and HTML book.
+
+``effdl run`` (see :mod:`effdl.cli`) is a thin shell around :func:`run` and :func:`book`. Every notebook is executed by
+papermill in a fresh kernel; the numbers it publishes with :func:`effdl.record` are read back from the executed
+notebook (:func:`effdl.core.record.records_from_notebook`), so the results table is exactly what the notebooks computed.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from effdl.core.record import records_from_notebook
+
+__all__ = [
+    "CATALOGUE",
+    "Chapter",
+    "RunResult",
+    "book",
+    "chapters",
+    "notebooks_dir",
+    "parse_parameter",
+    "results_table",
+    "run",
+]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One notebook of the series. Runtimes are measured on 2 CPU cores (QUICK / full), in seconds."""
+
+    name: str  # file stem, e.g. "00_tour"
+    title: str
+    topic: str
+    papers: str
+    quick_s: int
+    full_s: int
+
+    @property
+    def number(self) -> str:
+        return self.name.split("_", 1)[0]
+
+    @property
+    def short(self) -> str:
+        return self.name.split("_", 1)[1]
+
+
+CATALOGUE: tuple[Chapter, ...] = (
+    Chapter(
+        name="00_tour",
+        title="A tour of efficient deep learning",
+        topic="The map of the field; four models trained on real MNIST digits and compared by accuracy, size, "
+        "FLOPs and latency on a Pareto plot.",
+        papers="Menghani 2023 (efficient DL survey); Cheng et al. 2018 (CNN compression survey)",
+        quick_s=60,
+        full_s=240,
+    ),
+)
+
+
+def repo_root() -> Path:
+    """The checkout effdl runs from (an editable install); notebooks and benchmarks live there."""
+    return Path(__file__).resolve().parents[1]
+
+
+def notebooks_dir() -> Path:
+    path = repo_root() / "notebooks"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"no notebooks/ folder next to the effdl package ({path}); the series runs from a git checkout "
+            "installed with `pip install -e .`"
+        )
+    return path
+
+
+def chapters(names: Iterable[str] | None = None) -> list[Chapter]:
+    """Resolve names to chapters: "00_tour", "00", "tour" or "0" all pick the tour; ``None`` → all, in order."""
+    if names is None:
+        return list(CATALOGUE)
+    picked: list[Chapter] = []
+    for raw in names:
+        if not isinstance(raw, str):
+            raise TypeError(f"notebook names must be strings, got {raw!r}")
+        key = raw.strip().removesuffix(".ipynb").lower()
+        found = [
+            c
+            for c in CATALOGUE
+            if key in (c.name, c.short) or (key.isdigit() and int(key) == int(c.number))
+        ]
+        if not found:
+            known = ", ".join(c.name for c in CATALOGUE)
+            raise ValueError(f"unknown notebook {raw!r}; choose from: {known}")
+        picked += [c for c in found if c not in picked]
+    return picked
+
+
+def parse_parameter(value: str) -> Any:
+    """Turn a ``-p KEY VALUE`` string into a Python value: numbers, True/False/None, lists; otherwise the string."""
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
+@dataclass
+class RunResult:
+    """The outcome of executing one chapter."""
+
+    chapter: Chapter
+    output: Path
+    ok: bool
+    seconds: float
+    records: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["chapter"] = self.chapter.name
+        d["output"] = str(self.output)
+        return d
+
+
+def _kernel_env(threads: int) -> dict[str, str]:
+    env = {
+        "EFFDL_PROGRESS": "0",  # tqdm bars would only clutter the saved notebook
+        # Share the cores between notebooks running side by side instead of oversubscribing them.
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silences a debugger warning in every kernel
+    }
+    # ipykernel's kernelspec starts "python" from PATH: make that the interpreter effdl runs in.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    return env
+
+
+def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int) -> dict:
+    """Worker: execute one notebook with papermill (runs in a child process)."""
+    os.environ.update(_kernel_env(threads))
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    error = None
+    try:
+        pm.execute_notebook(
+            src,
+            dst,
+            parameters=parameters,
+            cwd=str(Path(src).parent),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as err:
+        source = "\n".join("    " + line for line in (err.source or "").splitlines())
+        error = f"cell {err.exec_count} failed with {err.ename}: {err.evalue}\n{source}"
+    except Exception as err:  # a kernel that died, a missing file: report, don't hide the other notebooks
+        error = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}"
+    seconds = time.perf_counter() - start
+    records = records_from_notebook(dst) if Path(dst).exists() else {}
+    return {"name": name, "seconds": seconds, "error": error, "records": records}
+
+
+def run(
+    names: Iterable[str] | None = None,
+    *,
+    quick: bool = False,
+    parameters: Mapping[str, Any] | None = None,
+    jobs: int | None = None,
+    out: str | os.PathLike = "build",
+    timeout: int = 1800,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Execute chapters with papermill and return their results (in catalogue order).
+
+    Args:
+        names: chapters to run (see :func:`chapters`); default all.
+        quick: inject ``QUICK=True`` (small sizes, < ~90 s a notebook on 2 cores).
+        parameters: more papermill parameters, e.g. ``{"SEED": 1}``.
+        jobs: notebooks executed side by side (default: the CPU count); the cores are shared among them.
+        out: folder for the executed ``NAME.ipynb`` files and ``results.json``.
+        timeout: seconds a single cell may run before it is stopped.
+        on_result: called with each :class:`RunResult` as it finishes (for progress output).
+    """
+    todo = chapters(names)
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be an int ≥ 1, got {jobs!r}")
+    cpus = os.cpu_count() or 1
+    jobs = min(jobs or cpus, len(todo)) or 1
+    threads = max(1, cpus // jobs)
+    params = dict(parameters or {})
+    if quick:
+        params["QUICK"] = True
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src_dir = notebooks_dir()
+
+    results: dict[str, RunResult] = {}
+    # "spawn": a fresh interpreter per worker, so no torch/threads state leaks from the caller into the runs.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {
+            pool.submit(
+                _execute,
+                c.name,
+                str(src_dir / f"{c.name}.ipynb"),
+                str((out_dir / f"{c.name}.ipynb").resolve()),
+                params,
+                threads,
+                timeout,
+            ): c
+            for c in todo
+        }
+        for fut in as_completed(futures):
+            c = futures[fut]
+            r = fut.result()
+            res = RunResult(
+                chapter=c,
+                output=out_dir / f"{c.name}.ipynb",
+                ok=r["error"] is None,
+                seconds=r["seconds"],
+                records=r["records"],
+                error=r["error"],
+            )
+            results[c.name] = res
+            if on_result is not None:
+                on_result(res)
+    ordered = [results[c.name] for c in todo]
+    _write_results_json(out_dir, ordered)
+    return ordered
+
+
+def _write_results_json(out_dir: Path, results: Sequence[RunResult]) -> None:
+    path = out_dir / "results.json"
+    merged: dict[str, Any] = {}
+    if path.exists():  # keep the numbers of chapters not re-run this time
+        try:
+            merged = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            merged = {}
+    for r in results:
+        merged[r.chapter.name] = r.as_dict()
+    path.write_text(json.dumps(merged, indent=2, default=str), encoding="utf-8")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, float):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def results_table(results: Sequence[RunResult]) -> str:
+    """A plain-text table of every recorded number with its notebook."""
+    rows = [(r.chapter.name, k, _fmt(v)) for r in results for k, v in r.records.items()]
+    if not rows:
+        return "(no recorded results)"
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(("notebook", "result", "value"))]
+    line = "  ".join("-" * w for w in widths)
+    head = "  ".join(h.ljust(w) for h, w in zip(("notebook", "result", "value"), widths, strict=True))
+    body = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([head, line, *body])
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: .35rem .6rem; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.ok {{ color: #1a7f37; }} .fail {{ color: #cf222e; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>Executed notebooks of the <code>effdl</code> series. Every number below was computed in the run that produced
+this page and read back from the executed notebook.</p>
+<h2>Chapters</h2>
+<table><tr><th>#</th><th>Notebook</th><th>Topic</th><th>Papers</th><th>Run</th></tr>
+{chapters}
+</table>
+<h2>Results</h2>
+<table><tr><th>Notebook</th><th>Result</th><th class="num">Value</th></tr>
+{results}
+</table>
+</body></html>
+"""
+
+
+def book(out: str | os.PathLike = "build", *, title: str = "effdl — efficient deep learning workbench") -> Path:
+    """Render every executed notebook in ``out`` to HTML and write ``out/index.html`` linking them.
+
+    Returns the index path. Chapters not executed yet are listed without a link.
+    """
+    from nbconvert import HTMLExporter
+
+    out_dir = Path(out)
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"{out_dir} does not exist; run `effdl run` first")
+    status: dict[str, Any] = {}
+    if (out_dir / "results.json").exists():
+        status = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    exporter = HTMLExporter(template_name="lab")
+    chapter_rows, result_rows = [], []
+    for c in CATALOGUE:
+        nb_path = out_dir / f"{c.name}.ipynb"
+        link = html.escape(c.title)
+        run_cell = "not run"
+        if nb_path.exists():
+            body, _ = exporter.from_filename(str(nb_path))
+            (out_dir / f"{c.name}.html").write_text(body, encoding="utf-8")
+            link = f'<a href="{c.name}.html">{html.escape(c.title)}</a>'
+            info = status.get(c.name, {})
+            ok = info.get("ok", True)
+            secs = info.get("seconds")
+            took = f" in {secs:.0f} s" if isinstance(secs, int | float) else ""
+            run_cell = f'<span class="ok">ran{took}</span>' if ok else '<span class="fail">failed</span>'
+            for key, value in records_from_notebook(nb_path).items():
+                result_rows.append(
+                    f"<tr><td>{c.name}</td><td><code>{html.escape(key)}</code></td>"
+                    f'<td class="num">{html.escape(_fmt(value))}</td></tr>'
+                )
+        chapter_rows.append(
+            f"<tr><td>{c.number}</td><td>{link}</td><td>{html.escape(c.topic)}</td>"
+            f"<td>{html.escape(c.papers)}</td><td>{run_cell}</td></tr>"
+        )
+    index = out_dir / "index.html"
+    index.write_text(
+        _PAGE.format(title=html.escape(title), chapters="\n".join(chapter_rows), results="\n".join(result_rows)),
+        encoding="utf-8",
+    )
+    return index

@@ -1,0 +1,33 @@
+import subprocess
+import sys
+
+from effdl import cli
+
+
+def test_list_shows_the_catalogue(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "00_tour" in out and "papers:" in out
+
+
+def test_bad_input_is_one_clear_line(capsys):
+    assert cli.main(["run", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("effdl: error: unknown notebook 'nope'") and "Traceback" not in err
+    assert cli.main(["bench", "nope"]) == 2
+    assert "unknown benchmark 'nope'; choose from: latency" in capsys.readouterr().err
+    assert cli.main(["run", "00", "-j", "0"]) == 2
+    assert "jobs must be an int ≥ 1" in capsys.readouterr().err
+
+
+def test_lab_is_bound_to_loopback_with_a_token():
+    cmd = cli.lab_command(port=8899, browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.port=8899" in cmd and "--no-browser" in cmd
+    token = next(a for a in cmd if a.startswith("--IdentityProvider.token="))
+    assert len(token.split("=", 1)[1]) >= 24
+    assert cli.lab_command(browser=False) != cli.lab_command(browser=False)  # a fresh token each time
+
+
+def test_console_script_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "effdl.cli", "list"], capture_output=True, text=True, check=True)
+    assert "00_tour" in out.stdout

@@ -1,0 +1,70 @@
+"""Repository conventions: clean notebooks, a catalogue that matches them, dependencies in step."""
+
+import json
+import re
+from pathlib import Path
+
+import tomllib
+import yaml
+
+from effdl import series
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_committed_notebooks_carry_no_outputs():
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs"), f"{path.name} has outputs: strip them before committing"
+                assert cell.get("execution_count") is None, f"{path.name} has execution counts"
+
+
+def test_catalogue_matches_the_notebooks_folder():
+    assert [p.stem for p in NOTEBOOKS] == [c.name for c in series.CATALOGUE]
+    for c in series.CATALOGUE:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+", c.name)
+
+
+def test_every_notebook_follows_the_conventions():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        first = code[0]
+        assert "parameters" in first.get("metadata", {}).get("tags", []), f"{path.name}: first code cell not tagged"
+        src = "".join(first["source"])
+        for name in ("QUICK = False", "SEED = ", "DATASET = "):
+            assert name in src, f"{path.name}: parameters cell lacks {name!r}"
+        text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert "What we measured" in text, f"{path.name}: no 'What we measured' section"
+        assert len(re.findall(r"\*\*Exercise \d", text)) >= 2, f"{path.name}: fewer than two exercises"
+        all_code = "\n".join("".join(c["source"]) for c in code)
+        assert "effdl.exercises" in all_code or "exercises.check" in all_code, f"{path.name}: no exercise checker"
+        assert "effdl.record(" in all_code, f"{path.name}: records no results"
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~\[ ]", req, maxsplit=1)[0].lower()
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    listed = {p for p in pip if not p.startswith("-e")}
+    assert listed == wanted, f"differ: {sorted(listed ^ wanted)}"
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_readme_quick_start_is_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'python -m pip install -e ".[dev]" && effdl run' in readme
+    assert "python -m pytest" in readme
+    for c in series.CATALOGUE:
+        assert c.name in readme, f"README's series table lacks {c.name}"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'python -m pip install -e ".[dev]"' in ci and "python -m pytest" in ci
