@@ -15,13 +15,22 @@ from effdl.core.footprint import count_flops, pareto_front
 __all__ = ["check_conv_macs", "check_linear_macs", "check_pareto_front"]
 
 
+def _missing(answer: object) -> bool:
+    if answer is None or answer is Ellipsis:
+        print("✏️  fill in your answer (replace None) and run the cell again")
+        return True
+    return False
+
+
 def _verdict(ok: bool, good: str, hint: str) -> bool:
     print(("✅ " + good) if ok else ("❌ not yet — " + hint))
     return ok
 
 
-def check_linear_macs(answer: int | float, *, in_features: int = 784, out_features: int = 256) -> bool:
+def check_linear_macs(answer: int | float | None, *, in_features: int = 784, out_features: int = 256) -> bool:
     """Exercise: multiply-accumulates of one ``nn.Linear(in_features, out_features)`` for one input sample."""
+    if _missing(answer):
+        return False
     truth = count_flops(nn.Linear(in_features, out_features), torch.zeros(1, in_features)).macs
     return _verdict(
         answer == truth,
@@ -32,7 +41,7 @@ def check_linear_macs(answer: int | float, *, in_features: int = 784, out_featur
 
 
 def check_conv_macs(
-    answer: int | float,
+    answer: int | float | None,
     *,
     in_channels: int = 16,
     out_channels: int = 32,
@@ -40,6 +49,8 @@ def check_conv_macs(
     size: int = 14,
 ) -> bool:
     """Exercise: MACs of a ``Conv2d(in, out, k, padding=k//2)`` on one ``(in, size, size)`` input."""
+    if _missing(answer):
+        return False
     conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
     truth = count_flops(conv, torch.zeros(1, in_channels, size, size)).macs
     return _verdict(
@@ -51,12 +62,14 @@ def check_conv_macs(
 
 
 def check_pareto_front(
-    fn: Callable[[Sequence[tuple[float, float]]], Sequence[int]], *, trials: int = 200, seed: int = 0
+    fn: Callable[[Sequence[tuple[float, float]]], Sequence[int]] | None, *, trials: int = 200, seed: int = 0
 ) -> bool:
     """Exercise: ``fn(points)`` returns the indices of the (size ↓, accuracy ↑) Pareto-optimal points.
 
     Compared with :func:`effdl.core.footprint.pareto_front` on ``trials`` random point sets (order ignored).
     """
+    if _missing(fn):
+        return False
     if not callable(fn):
         raise TypeError(f"fn must be a function points -> indices, got {type(fn).__name__}")
     rng = random.Random(seed)

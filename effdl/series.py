@@ -93,11 +93,7 @@ def chapters(names: Iterable[str] | None = None) -> list[Chapter]:
         if not isinstance(raw, str):
             raise TypeError(f"notebook names must be strings, got {raw!r}")
         key = raw.strip().removesuffix(".ipynb").lower()
-        found = [
-            c
-            for c in CATALOGUE
-            if key in (c.name, c.short) or (key.isdigit() and int(key) == int(c.number))
-        ]
+        found = [c for c in CATALOGUE if key in (c.name, c.short) or (key.isdigit() and int(key) == int(c.number))]
         if not found:
             known = ", ".join(c.name for c in CATALOGUE)
             raise ValueError(f"unknown notebook {raw!r}; choose from: {known}")
@@ -272,6 +268,36 @@ def results_table(results: Sequence[RunResult]) -> str:
     return "\n".join([head, line, *body])
 
 
+_PLOTLY_MIME = "application/vnd.plotly.v1+json"
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _prepare_for_html(nb: Any, resources: Any) -> tuple[Any, Any]:
+    """nbconvert preprocessor: make figures and widgets readable in a static page.
+
+    A notebook keeps plotly figures as JSON only (JupyterLab renders them); the book turns each into HTML with
+    plotly.js embedded once per page, so the book works offline. Live widgets need a kernel: they get a note instead.
+    """
+    import plotly.io as pio
+
+    nb.metadata.pop("widgets", None)  # saved widget state (megabytes of JavaScript) is useless without a kernel
+    first = True
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if _PLOTLY_MIME in data and "text/html" not in data:
+                fig = pio.from_json(json.dumps(data[_PLOTLY_MIME]), skip_invalid=True)
+                data["text/html"] = pio.to_html(fig, full_html=False, include_plotlyjs=first)
+                first = False
+            if _WIDGET_MIME in data:
+                data.pop(_WIDGET_MIME)
+                data["text/html"] = (
+                    '<p style="color:#666"><em>An interactive control is here in the notebook: open it with '
+                    "<code>effdl lab</code> to use it.</em></p>"
+                )
+    return nb, resources
+
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -310,6 +336,7 @@ def book(out: str | os.PathLike = "build", *, title: str = "effdl — efficient 
     if (out_dir / "results.json").exists():
         status = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     exporter = HTMLExporter(template_name="lab")
+    exporter.register_preprocessor(_prepare_for_html, enabled=True)
     chapter_rows, result_rows = [], []
     for c in CATALOGUE:
         nb_path = out_dir / f"{c.name}.ipynb"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import plotly.express as px
 import plotly.graph_objects as go
+import torch
 
 from effdl.core.footprint import pareto_front
 
-__all__ = ["METRIC_LABELS", "label", "pareto_scatter", "training_curves"]
+__all__ = ["METRIC_LABELS", "image_grid", "label", "latency_box", "pareto_scatter", "training_curves"]
 
 # Axis titles with units for the metrics the workbench records.
 METRIC_LABELS: dict[str, str] = {
@@ -112,5 +114,43 @@ def training_curves(
         yaxis_title=label(metric),
         template="plotly_white",
         height=380,
+    )
+    return fig
+
+
+def image_grid(
+    images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None, *, columns: int = 8, title: str = ""
+) -> go.Figure:
+    """Show ``images`` (N, C, H, W) — standardized or not, each rescaled to its own range — as a grid of tiles."""
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"images must be (N, 1 or 3, H, W), got shape {tuple(images.shape)}")
+    x = images.detach().float().cpu()
+    lo = x.amin(dim=(1, 2, 3), keepdim=True)
+    hi = x.amax(dim=(1, 2, 3), keepdim=True)
+    x = ((x - lo) / (hi - lo).clamp_min(1e-8) * 255).to(torch.uint8)
+    arr = x[:, 0].numpy() if x.shape[1] == 1 else x.permute(0, 2, 3, 1).numpy()
+    fig = px.imshow(arr, facet_col=0, facet_col_wrap=columns, binary_string=True, facet_col_spacing=0.01)
+    names = [str(int(v)) for v in labels] if labels is not None else [str(i) for i in range(len(arr))]
+    for ann in fig.layout.annotations:  # facet titles read "facet_col=7": show the label instead
+        ann.text = names[int(ann.text.split("=")[1])]
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    rows = -(-len(arr) // columns)
+    fig.update_layout(title=title, height=90 * rows + 60, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def latency_box(latencies: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """Box plot of every timed run per model (``Latency.samples_ms``): the spread that a single number hides."""
+    fig = go.Figure()
+    for model_name, lat in latencies.items():
+        fig.add_trace(go.Box(y=list(lat.samples_ms), name=model_name, boxpoints="all", jitter=0.4, pointpos=0))
+    first = next(iter(latencies.values()))
+    fig.update_layout(
+        title=title or f"latency of one batch of {first.batch_size} ({first.threads} threads, {first.device})",
+        yaxis_title="milliseconds per batch",
+        template="plotly_white",
+        height=400,
+        showlegend=False,
     )
     return fig

@@ -31,3 +31,12 @@ def test_lab_is_bound_to_loopback_with_a_token():
 def test_console_script_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "effdl.cli", "list"], capture_output=True, text=True, check=True)
     assert "00_tour" in out.stdout
+
+
+def test_latency_benchmark_prints_ratios_against_the_mlp(capsys):
+    assert cli.main(["bench", "latency", "--repeats", "2", "--warmup", "1", "--batch", "4"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("latency per batch of 4 on cpu")
+    mlp = next(line for line in out if line.startswith("MLP"))
+    assert mlp.split()[3] == "1.00"  # the baseline's ratio to itself
+    assert sum(line.startswith(("SmallCNN", "MobileNetV1", "ResNet20")) for line in out) == 3

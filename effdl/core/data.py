@@ -470,9 +470,7 @@ def _raw_torchvision(name: str, root: Path, download: bool) -> dict[str, Tensor]
     return splits
 
 
-def _image_datasets(
-    raw: dict[str, Tensor], scale: float, stats: DatasetInfo
-) -> tuple[ImageDataset, ImageDataset]:
+def _image_datasets(raw: dict[str, Tensor], scale: float, stats: DatasetInfo) -> tuple[ImageDataset, ImageDataset]:
     """Scale uint8 pixels to [0, 1], standardize with ``stats.mean/std``, wrap as :class:`ImageDataset`."""
     mean = torch.tensor(stats.mean).view(1, -1, 1, 1)
     std = torch.tensor(stats.std).view(1, -1, 1, 1)
@@ -644,9 +642,7 @@ def loaders(
             raise TypeError(f"load options {sorted(load_kwargs)} only apply when data is a dataset name")
         train, test = data
     else:
-        raise TypeError(
-            f"data must be a dataset name or a (train, test) pair of Datasets, got {type(data).__name__}"
-        )
+        raise TypeError(f"data must be a dataset name or a (train, test) pair of Datasets, got {type(data).__name__}")
     _check_int("batch_size", batch_size, low=1)
     _check_int("test_batch_size", test_batch_size, low=1)
     _check_int("num_workers", num_workers, low=0)

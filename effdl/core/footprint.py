@@ -85,11 +85,7 @@ def _as_args(inputs: object) -> tuple[torch.Tensor, ...]:
     """Normalise ``inputs`` (a Tensor or a tuple/list of Tensors) into the arguments of ``model(*args)``."""
     if isinstance(inputs, torch.Tensor):
         return (inputs,)
-    if (
-        isinstance(inputs, (tuple, list))
-        and len(inputs) > 0
-        and all(isinstance(x, torch.Tensor) for x in inputs)
-    ):
+    if isinstance(inputs, (tuple, list)) and len(inputs) > 0 and all(isinstance(x, torch.Tensor) for x in inputs):
         return tuple(inputs)
     raise TypeError(f"inputs must be a Tensor or a non-empty tuple of Tensors, got {type(inputs).__name__}")
 
@@ -193,9 +189,7 @@ def sparsity(model: nn.Module) -> float:
 # ----------------------------------------------------------------------------------------------------
 
 
-def tensor_bits(
-    t: torch.Tensor, *, storage: str = "dense", value_bits: int = 32, index_bits: int = 32
-) -> int:
+def tensor_bits(t: torch.Tensor, *, storage: str = "dense", value_bits: int = 32, index_bits: int = 32) -> int:
     """Bits needed to store tensor ``t`` (any shape) in a given format. With n = numel, z = non-zeros:
 
     - ``"dense"``:   ``n * value_bits``
@@ -241,9 +235,7 @@ def quantized_bits(
     _check_bits(scale_bits, "scale_bits")
     _check_bits(zero_point_bits, "zero_point_bits")
     if per_channel and t.dim() == 0:
-        raise ValueError(
-            "per_channel=True needs a tensor with at least 1 dimension (channels = dim 0), got a 0-D one"
-        )
+        raise ValueError("per_channel=True needs a tensor with at least 1 dimension (channels = dim 0), got a 0-D one")
     groups = t.shape[0] if per_channel else 1
     per_group = scale_bits + (zero_point_bits if zero_point else 0)
     return tensor_bits(t, storage=storage, value_bits=bits, index_bits=index_bits) + groups * per_group
@@ -320,9 +312,7 @@ def model_bits(
     total = 0
     for name, w in weights.items():
         b = _lookup_by_prefix(table, name)
-        total += tensor_bits(
-            w, storage=storage, value_bits=32 if b is None else int(b), index_bits=index_bits
-        )
+        total += tensor_bits(w, storage=storage, value_bits=32 if b is None else int(b), index_bits=index_bits)
     if include_buffers:
         skip = _mask_ids(model)
         # named_buffers dedupes shared buffers; 32 bits each, like the fp32 weights they sit next to
@@ -731,8 +721,7 @@ def pareto_front(points: Sequence[Sequence[float]], *, maximize: Sequence[bool] 
             raise TypeError(f"points must be sequences of numbers, got point {i}: {p!r}")
         if len(p) != len(flags):
             raise ValueError(
-                f"points must all have len(maximize) = {len(flags)} coordinates, "
-                f"but point {i} has {len(p)}: {p!r}"
+                f"points must all have len(maximize) = {len(flags)} coordinates, but point {i} has {len(p)}: {p!r}"
             )
     try:
         a = np.asarray(rows, dtype=float)

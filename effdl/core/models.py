@@ -383,9 +383,7 @@ class ResNet20(ImageClassifier):
             layers[f"stage{stage}"] = nn.Sequential(*blocks)
             c_in = c_out
         self.features = nn.Sequential(layers)
-        self.classifier = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, self.num_classes)
-        )
+        self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, self.num_classes))
 
 
 MODELS: dict[str, type[ImageClassifier]] = {
@@ -394,6 +392,7 @@ MODELS: dict[str, type[ImageClassifier]] = {
     "mobilenetv1": MobileNetV1,
     "resnet20": ResNet20,
 }
+
 
 def build(
     name: str,
@@ -418,9 +417,7 @@ def build(
             raise ValueError("with dataset=None, give both in_shape=(C, H, W) and num_classes")
     else:
         if dataset not in IMAGE_DATASETS:
-            raise ValueError(
-                f"unknown dataset {dataset!r}; choose one of {', '.join(IMAGE_DATASETS)} (or pass None)"
-            )
+            raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(IMAGE_DATASETS)} (or pass None)")
         ds = info(dataset)  # shapes only: nothing is loaded
         ds_shape, ds_classes = ds.input_shape, ds.num_classes
         in_shape = ds_shape if in_shape is None else in_shape
@@ -535,9 +532,7 @@ class TinyTransformer(nn.Module):
         self.mlp_ratio = _positive_int("mlp_ratio", mlp_ratio)
         self.dropout = _dropout(dropout)
         if self.width % self.heads:
-            raise ValueError(
-                f"width must be divisible by heads, got width={self.width} and heads={self.heads}"
-            )
+            raise ValueError(f"width must be divisible by heads, got width={self.width} and heads={self.heads}")
 
         self.tok_emb = nn.Embedding(self.vocab_size, self.width)
         self.pos_emb = nn.Embedding(self.context, self.width)

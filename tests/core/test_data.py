@@ -260,16 +260,12 @@ def test_mnist_like_offline_error_then_fixture_files(tmp_path: Path, name: str, 
     assert train.x.dtype == torch.float32 and train.y.dtype == torch.int64
     assert train.y.tolist() == arrays["train_labels"].tolist()
     assert test.y.tolist() == arrays["t10k_labels"].tolist()
-    assert torch.allclose(
-        _pixels(train.x, name), torch.from_numpy(arrays["train"]).float()[:, None] / 255, atol=1e-6
-    )
+    assert torch.allclose(_pixels(train.x, name), torch.from_numpy(arrays["train"]).float()[:, None] / 255, atol=1e-6)
     assert (train.info.n_train, train.info.n_test) == (12, 5)
     assert (tmp_path / f"{name}.pt").is_file()
 
 
-def test_failed_download_never_leaks_torchvision_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_download_never_leaks_torchvision_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torchvision.datasets.cifar
     import torchvision.datasets.mnist
 
@@ -290,9 +286,7 @@ def _write_cifar10(root: Path, per_batch: int = 2, n_test: int = 3) -> dict[str,
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     arrays: dict[str, list[np.ndarray]] = {"train": [], "train_labels": [], "test": [], "test_labels": []}
-    batches = [(f"data_batch_{i}", per_batch, "train") for i in range(1, 6)] + [
-        ("test_batch", n_test, "test")
-    ]
+    batches = [(f"data_batch_{i}", per_batch, "train") for i in range(1, 6)] + [("test_batch", n_test, "test")]
     for i, (filename, n, split) in enumerate(batches):
         images = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
         labels = [(i + j) % 10 for j in range(n)]
@@ -329,9 +323,7 @@ def test_cifar10_offline_error_then_fixture_files(tmp_path: Path, monkeypatch: p
     # ...until the expected checksums are those of the fixtures; torchvision's own reader then does the rest.
     folder = tmp_path / "cifar-10-batches-py"
     cls = torchvision.datasets.CIFAR10
-    monkeypatch.setattr(
-        cls, "train_list", [[f"data_batch_{i}", _md5(folder / f"data_batch_{i}")] for i in range(1, 6)]
-    )
+    monkeypatch.setattr(cls, "train_list", [[f"data_batch_{i}", _md5(folder / f"data_batch_{i}")] for i in range(1, 6)])
     monkeypatch.setattr(cls, "test_list", [["test_batch", _md5(folder / "test_batch")]])
     monkeypatch.setattr(cls, "meta", {**cls.meta, "md5": _md5(folder / "batches.meta")})
 

@@ -218,9 +218,7 @@ def test_quantized_bits(sparse3x4: torch.Tensor) -> None:
     assert quantized_bits(sparse3x4, bits=8) == 12 * 8 + 32
     assert quantized_bits(sparse3x4, bits=8, zero_point=True) == 12 * 8 + 32 + 32
     assert quantized_bits(sparse3x4, bits=4, per_channel=True) == 12 * 4 + 3 * 32
-    assert (
-        quantized_bits(sparse3x4, bits=4, per_channel=True, zero_point=True, zero_point_bits=8) == 48 + 3 * 40
-    )
+    assert quantized_bits(sparse3x4, bits=4, per_channel=True, zero_point=True, zero_point_bits=8) == 48 + 3 * 40
     assert quantized_bits(sparse3x4, bits=8, scale_bits=16) == 12 * 8 + 16
     assert quantized_bits(sparse3x4, bits=8, storage="bitmask") == 12 + 5 * 8 + 32
 

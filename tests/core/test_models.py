@@ -182,9 +182,7 @@ def test_build_overrides_and_errors() -> None:
     model = build("smallcnn", "digits", num_classes=3, channels=(8,))
     assert model.in_shape == (1, 8, 8) and model.num_classes == 3 and model.channels == (8,)
     assert build("MLP", None, in_shape=(2, 4, 4), num_classes=5).in_shape == (2, 4, 4)
-    with pytest.raises(
-        ValueError, match="unknown model 'vgg'; choose one of mlp, smallcnn, mobilenetv1, resnet20"
-    ):
+    with pytest.raises(ValueError, match="unknown model 'vgg'; choose one of mlp, smallcnn, mobilenetv1, resnet20"):
         build("vgg")
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'; choose one of mnist5k, digits"):
         build("mlp", "imagenet")
@@ -313,9 +311,7 @@ def test_transformer_is_causal(lm: TinyTransformer) -> None:
     ("vocab", "width", "depth", "context", "ratio"),
     [(50, 32, 2, 16, 4), (65, 128, 2, 128, 4), (3, 8, 1, 5, 2)],
 )
-def test_transformer_param_count_formula(
-    vocab: int, width: int, depth: int, context: int, ratio: int
-) -> None:
+def test_transformer_param_count_formula(vocab: int, width: int, depth: int, context: int, ratio: int) -> None:
     model = TinyTransformer(vocab, width=width, depth=depth, heads=2, context=context, mlp_ratio=ratio)
     expected = TinyTransformer.param_count_formula(vocab, width, depth, context, ratio)
     assert model.num_params() == sum(p.numel() for p in model.parameters()) == expected
