@@ -63,8 +63,8 @@ CATALOGUE: tuple[Chapter, ...] = (
         topic="The map of the field; four models trained on real MNIST digits and compared by accuracy, size, "
         "FLOPs and latency on a Pareto plot.",
         papers="Menghani 2023 (efficient DL survey); Cheng et al. 2018 (CNN compression survey)",
-        quick_s=60,
-        full_s=240,
+        quick_s=35,
+        full_s=75,
     ),
 )
 

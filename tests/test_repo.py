@@ -68,3 +68,14 @@ def test_readme_quick_start_is_the_two_commands():
         assert c.name in readme, f"README's series table lacks {c.name}"
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'python -m pip install -e ".[dev]"' in ci and "python -m pytest" in ci
+
+
+def test_readme_use_it_on_your_own_model_snippet_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own model", 1)[1]
+    snippet = section.split("```python", 1)[1].split("```", 1)[0]
+    assert "MyNet()" in snippet
+    # Stand in a small network for the reader's own, and keep the training short.
+    code = snippet.replace("MyNet()", "torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))")
+    code = code.replace("epochs=5", "epochs=1")
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
