@@ -1,55 +1,40 @@
 """Notebook regression: papermill executes every notebook with QUICK=True and its recorded numbers are asserted.
 
-Each chapter has a check function below; a chapter without one fails, so "it ran" is never the only assertion.
+Each chapter NN_name has a module tests/notebooks/check_NN_name.py with ``check(records)``; a chapter without one
+fails, so "it ran" is never the only assertion.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import importlib.util
+from pathlib import Path
 
 import pytest
-import torch
 
-from effdl import build, count_flops, count_params, model_bits, series
+from effdl import series
 
-TOUR_MODELS = ("mlp", "smallcnn", "mobilenetv1", "resnet20")
-
-
-def check_tour(rec: dict) -> None:
-    for m in TOUR_MODELS:
-        # Every model learns MNIST digits in QUICK mode.
-        assert rec[f"tour.{m}.accuracy"] >= 90.0, f"{m}: {rec[f'tour.{m}.accuracy']:.1f}% < 90%"
-        # The footprint the notebook shows is what effdl.core.footprint computes outside it.
-        cfg = json.loads(rec[f"tour.{m}.config"])
-        name = cfg.pop("name")
-        assert name == m
-        model = build(name, "mnist5k", **cfg)
-        assert rec[f"tour.{m}.params"] == count_params(model)
-        assert rec[f"tour.{m}.bits"] == model_bits(model) == 32 * count_params(model) + _buffer_bits(model)
-        assert rec[f"tour.{m}.macs"] == count_flops(model, torch.zeros(1, 1, 28, 28)).macs
-        assert rec[f"tour.{m}.latency_ms"] > 0
-    # The design ideas show in the numbers: weight sharing trades parameters for MACs.
-    assert rec["tour.smallcnn.params"] < rec["tour.mlp.params"] < rec["tour.smallcnn.macs"]
-    assert rec["tour.resnet20.params"] < rec["tour.smallcnn.params"]
+CHECKS_DIR = Path(__file__).parent / "notebooks"
 
 
-def _buffer_bits(model: torch.nn.Module) -> int:
-    # BatchNorm running statistics are shipped too (32-bit); num_batches_tracked is an int64 counter.
-    return sum(32 * b.numel() for b in model.buffers())
-
-
-CHECKS: dict[str, Callable[[dict], None]] = {"00_tour": check_tour}
+def _check(chapter: str):
+    path = CHECKS_DIR / f"check_{chapter}.py"
+    spec = importlib.util.spec_from_file_location(f"check_{chapter}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check
 
 
 def test_every_chapter_has_checks():
-    assert set(CHECKS) == {c.name for c in series.CATALOGUE}
+    have = {p.stem.removeprefix("check_") for p in CHECKS_DIR.glob("check_*.py")}
+    assert have == {c.name for c in series.CATALOGUE}
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("chapter", [c.name for c in series.CATALOGUE])
 def test_notebook_quick_run(chapter, tmp_path):
+    check = _check(chapter)
     (res,) = series.run([chapter], quick=True, jobs=1, out=tmp_path)
     assert res.ok, f"{chapter} failed: {res.error}"
     assert res.records, f"{chapter} recorded nothing"
-    CHECKS[chapter](res.records)
+    check(res.records)
