@@ -7,6 +7,7 @@ One small, explicit loop that every chapter reuses. Techniques plug in through a
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 import time
@@ -21,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 __all__ = ["EvalResult", "History", "evaluate", "fit", "progress_enabled", "resolve_device", "seed_everything"]
 
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+LossFn = Callable[..., torch.Tensor]  # loss(outputs, targets) or loss(outputs, targets, inputs)
 Data = DataLoader | Dataset | tuple[torch.Tensor, torch.Tensor]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -99,6 +100,18 @@ class History:
 def default_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy for (N, C) logits with (N,) targets, or (B, T, V) logits with (B, T) targets."""
     return F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1))
+
+
+def _wants_inputs(loss: Callable) -> bool:
+    """True when ``loss`` takes a third positional argument: the input batch (e.g. for a teacher's predictions)."""
+    try:
+        params = inspect.signature(loss).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature take (outputs, targets)
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3
 
 
 def _as_loader(data: Data, *, batch_size: int, shuffle: bool, seed: int | None, name: str) -> Iterable:
@@ -194,7 +207,9 @@ def fit(
         epochs: passes over ``train`` (int ≥ 1); ``max_steps`` stops earlier after that many optimizer steps.
         lr: learning rate (> 0). ``optimizer``: "adam" (default), "adamw", "sgd" (with ``momentum``), an Optimizer,
             or a callable ``params -> Optimizer``. ``schedule="cosine"`` anneals the rate to 0 over the run.
-        loss: ``loss(outputs, targets) -> scalar``; default cross-entropy.
+        loss: ``loss(outputs, targets) -> scalar``, or ``loss(outputs, targets, inputs)`` when the loss needs the
+            batch itself (distillation runs the teacher on it); default cross-entropy. If it is an ``nn.Module``
+            with parameters (a learned projection), those are trained too (when the optimizer is given by name).
         extra_loss: ``extra_loss(model) -> scalar`` added to every step's loss (a regularizer). If it is an
             ``nn.Module`` with parameters, those are trained too (when the optimizer is given by name).
         val: evaluated after every epoch when given.
@@ -222,13 +237,15 @@ def fit(
     dev = resolve_device(device)
     loader = _as_loader(train, batch_size=batch_size, shuffle=True, seed=seed, name="train")
     loss_fn = loss or default_loss
+    loss_takes_inputs = _wants_inputs(loss_fn)
 
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
-    if isinstance(extra_loss, nn.Module):
-        extra_loss.to(dev)
-        seen = {id(p) for p in params}
-        params += [p for p in extra_loss.parameters() if p.requires_grad and id(p) not in seen]
+    for extra in (loss, extra_loss):
+        if isinstance(extra, nn.Module):
+            extra.to(dev)
+            seen = {id(p) for p in params}
+            params += [p for p in extra.parameters() if p.requires_grad and id(p) not in seen]
     opt = _make_optimizer(optimizer, params, lr=lr, weight_decay=weight_decay, momentum=momentum)
 
     steps_per_epoch = len(loader) if hasattr(loader, "__len__") else None
@@ -254,7 +271,7 @@ def fit(
             for x, y in loader:
                 x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
                 out = _check_first_batch(model, x, y) if step == 0 else _outputs(model, x)
-                task = loss_fn(out, y)
+                task = loss_fn(out, y, x) if loss_takes_inputs else loss_fn(out, y)
                 total_loss = task + extra_loss(model) if extra_loss is not None else task
                 if not torch.isfinite(total_loss):
                     raise FloatingPointError(
@@ -310,6 +327,7 @@ def evaluate(
     loader = _as_loader(data, batch_size=batch_size, shuffle=False, seed=None, name="data")
     dev = resolve_device(device) if device is not None else _model_device(model)
     loss_fn = loss or default_loss
+    loss_takes_inputs = _wants_inputs(loss_fn)
     was_training = model.training
     model.eval()
     sum_loss, correct, count = 0.0, 0, 0
@@ -318,7 +336,8 @@ def evaluate(
             x, y = x.to(dev), y.to(dev)
             out = _check_first_batch(model, x, y) if i == 0 else _outputs(model, x)
             n = y.numel()
-            sum_loss += loss_fn(out, y).item() * n
+            batch_loss = loss_fn(out, y, x) if loss_takes_inputs else loss_fn(out, y)
+            sum_loss += batch_loss.item() * n
             correct += (out.argmax(-1) == y).sum().item()
             count += n
     finally:

@@ -114,3 +114,26 @@ def test_dataloader_is_used_as_given_and_cosine_schedule_runs():
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
     hist = fit(nn.Linear(2, 3), loader, epochs=2, schedule="cosine", optimizer="sgd", lr=0.1, progress=False)
     assert hist.steps == 8 and len(hist.seconds) == 2
+
+
+def test_a_loss_can_use_the_input_batch_and_train_its_own_parameters():
+    x, y = blobs(64)
+    seen_shapes = []
+
+    class WithProjection(nn.Module):  # like a distillation hint loss: a learned projection inside the loss
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(2, 3)
+
+        def forward(self, outputs, targets, inputs):
+            seen_shapes.append(tuple(inputs.shape))
+            return nn.functional.cross_entropy(outputs, targets) + (self.proj(inputs) - outputs.detach()).pow(2).mean()
+
+    crit = WithProjection()
+    before = crit.proj.weight.detach().clone()
+    fit(nn.Linear(2, 3), (x, y), epochs=1, batch_size=16, loss=crit, progress=False)
+    assert seen_shapes == [(16, 2)] * 4
+    assert not torch.equal(before, crit.proj.weight)
+    # A plain two-argument function still works, and evaluate uses the same convention.
+    assert evaluate(nn.Linear(2, 3), (x, y), loss=lambda o, t: (o - o).sum()).loss == 0.0
+    assert evaluate(nn.Linear(2, 3), (x, y), loss=lambda o, t, i: i.sum() * 0).loss == 0.0
