@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's current setting)")
     p.add_argument("--device", default="cpu")
-    args = p.parse_args(list(argv or []))
+    args = p.parse_args(None if argv is None else list(argv))
     if args.batch < 1:
         raise ValueError(f"--batch must be ≥ 1, got {args.batch}")
 

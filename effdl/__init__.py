@@ -7,6 +7,7 @@ everything else lives in the submodules (``effdl.core.*``, ``effdl.viz``, ``effd
 from effdl.core.data import DATASETS, DatasetUnavailableError, info, load, loaders, subset
 from effdl.core.footprint import (
     Footprint,
+    compare_latency,
     count_bops,
     count_flops,
     count_nonzero,
@@ -35,6 +36,7 @@ __all__ = [
     "TinyTransformer",
     "__version__",
     "build",
+    "compare_latency",
     "count_bops",
     "count_flops",
     "count_nonzero",

@@ -12,7 +12,17 @@ from torch import nn
 
 from effdl.core.footprint import count_flops, pareto_front
 
-__all__ = ["check_conv_macs", "check_linear_macs", "check_pareto_front"]
+__all__ = [
+    "check_conv_macs",
+    "check_csr_bits",
+    "check_kd_loss",
+    "check_linear_macs",
+    "check_lowrank_params",
+    "check_magnitude_prune",
+    "check_pareto_front",
+    "check_softened",
+    "check_truncated_svd",
+]
 
 
 def _missing(answer: object) -> bool:
@@ -91,3 +101,262 @@ def check_pareto_front(
                 "duplicates keep the first.",
             )
     return _verdict(True, f"your frontier matches on {trials} random point sets, ties and duplicates included.", "")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pruning (chapter 01)
+
+
+def check_magnitude_prune(
+    fn: Callable[[torch.Tensor, float], torch.Tensor] | None, *, trials: int = 50, seed: int = 0
+) -> bool:
+    """Exercise: ``fn(w, sparsity)`` returns a copy of ``w`` with the ``round(sparsity * w.numel())``
+    smallest-magnitude entries set to zero. Compared with ``torch.nn.utils.prune.l1_unstructured`` on ``trials``
+    random tensors (1-D to 4-D, sparsities from 0 to 0.99)."""
+    from torch.nn.utils import prune
+
+    if _missing(fn):
+        return False
+    if not callable(fn):
+        raise TypeError(f"fn must be a function (w, sparsity) -> pruned w, got {type(fn).__name__}")
+    rng = random.Random(seed)
+    gen = torch.Generator().manual_seed(seed)
+    shapes = [(7,), (5, 8), (4, 3, 3, 3), (16, 10)]
+    for t in range(trials):
+        shape = shapes[t % len(shapes)]
+        s = [0.0, 0.5, 0.9, 0.99][t] if t < 4 else round(rng.uniform(0, 0.99), 2)
+        w = torch.randn(shape, generator=gen)
+        want = w * prune.L1Unstructured(amount=s).compute_mask(w, default_mask=torch.ones_like(w))
+        try:
+            got = fn(w.clone(), s)
+        except NotImplementedError:
+            print("✏️  not yet: replace `raise NotImplementedError` with your code and run the cell again")
+            return False
+        except Exception as err:
+            return _verdict(False, "", f"your function raised {type(err).__name__}: {err} (w of shape {shape})")
+        if not isinstance(got, torch.Tensor) or got.shape != w.shape:
+            got_shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+            return _verdict(False, "", f"return a tensor shaped like w {tuple(w.shape)}, got {got_shape}")
+        if not torch.equal(got, want):
+            k, zeros = int((want == 0).sum()), int((got == 0).sum())
+            return _verdict(
+                False,
+                "",
+                f"w of shape {shape} at sparsity {s} (trial {t + 1}): expected {k} zeros (round(sparsity × numel)), "
+                f"you have {zeros}"
+                + ("; the count is right but not the entries: rank by |w|, not w" if k == zeros else "")
+                + ". Keep the other entries unchanged.",
+            )
+    return _verdict(True, f"your pruning matches torch.nn.utils.prune on {trials} random tensors.", "")
+
+
+def check_csr_bits(
+    answer: int | float | None,
+    *,
+    rows: int = 128,
+    cols: int = 256,
+    nonzero: int = 3277,
+    value_bits: int = 32,
+    index_bits: int = 32,
+) -> bool:
+    """Exercise: bits to store a ``rows × cols`` weight matrix with ``nonzero`` non-zeros in CSR format
+    (``value_bits`` per value, ``index_bits`` per column index and row pointer), as
+    ``effdl.core.footprint.tensor_bits(storage="csr")`` counts them."""
+    from effdl.core.footprint import tensor_bits
+
+    if _missing(answer):
+        return False
+    w = torch.zeros(rows * cols)
+    w[:nonzero] = 1.0
+    truth = tensor_bits(w.reshape(rows, cols), storage="csr", value_bits=value_bits, index_bits=index_bits)
+    dense = rows * cols * value_bits
+    return _verdict(
+        answer == truth,
+        f"{truth:,} bits = {nonzero:,} × ({value_bits} + {index_bits}) + ({rows} + 1) × {index_bits}; "
+        f"dense takes {dense:,}, {dense / truth:.1f}× more.",
+        f"you said {answer:,}; every non-zero needs its value and its column index, and the row-pointer array has "
+        f"one entry per row plus one.",
+    )
+
+
+def check_lowrank_params(
+    params: int | float | None,
+    largest_saving_rank: int | float | None,
+    *,
+    in_features: int = 784,
+    out_features: int = 256,
+    rank: int = 32,
+) -> bool:
+    """Exercise (chapter 02): (1) the weights of ``nn.Linear(in_features, out_features)`` factorized at ``rank``
+    (two thinner layers, biases not counted), (2) the largest rank whose factorization still has fewer weights
+    than the dense ``in × out`` matrix."""
+    if _missing(params) or _missing(largest_saving_rank):
+        return False
+    from effdl.compress.lowrank import factorized_params
+
+    m, n = out_features, in_features
+    truth = factorized_params(nn.Linear(n, m, bias=False), rank)
+    # r·(m + n) < m·n  <=>  r < m·n / (m + n): the largest such integer
+    break_even = -(-m * n // (m + n)) - 1
+    ok_params = params == truth
+    ok_rank = largest_saving_rank == break_even
+    if not ok_params:
+        return _verdict(
+            False,
+            "",
+            f"you said {params:,} weights; rank {rank} means a {n}→{rank} layer and a {rank}→{m} layer.",
+        )
+    return _verdict(
+        ok_rank,
+        f"{truth:,} weights = r·(m + n) instead of m·n = {m * n:,}; the factorization saves weights while "
+        f"r < m·n/(m + n) = {m * n / (m + n):.2f}, i.e. up to rank {break_even} (of {min(m, n)}).",
+        f"{truth:,} weights is right; but rank {largest_saving_rank} is not the largest saving one — solve "
+        f"r·(m + n) < m·n for the largest integer r.",
+    )
+
+
+def check_truncated_svd(
+    fn: Callable[[torch.Tensor, int], torch.Tensor] | None, *, trials: int = 30, seed: int = 0
+) -> bool:
+    """Exercise (chapter 02): ``fn(A, r)`` returns the best rank-r approximation of the matrix ``A`` (m, n).
+
+    Compared, on random float64 matrices of random shapes (some rank-deficient), with the Eckart–Young optimum:
+    the Frobenius error of the best rank-r matrix is ``sqrt(sum(σ[r:]²))``; the answer must have rank ≤ r and
+    reach that error (relative tolerance 1e-6)."""
+    if _missing(fn):
+        return False
+    if not callable(fn):
+        raise TypeError(f"fn must be a function (A, r) -> matrix, got {type(fn).__name__}")
+    gen = torch.Generator().manual_seed(seed)
+    for t in range(trials):
+        m, n = (int(v) for v in torch.randint(2, 12, (2,), generator=gen))
+        k = min(m, n)
+        a = torch.randn(m, n, generator=gen, dtype=torch.float64)
+        if t % 5 == 4:  # rank-deficient: the optimum error at r >= rank is zero
+            a = a[:, :1] @ torch.randn(1, n, generator=gen, dtype=torch.float64) + a[:, 1:2] @ a[1:2, :]
+        r = int(torch.randint(1, k + 1, (1,), generator=gen))
+        try:
+            got = torch.as_tensor(fn(a.clone(), r), dtype=torch.float64)
+        except Exception as err:
+            return _verdict(False, "", f"your function raised {type(err).__name__}: {err} on a {m}×{n} matrix, r={r}")
+        if got.shape != a.shape:
+            return _verdict(
+                False, "", f"for a {m}×{n} matrix and r={r} you returned shape {tuple(got.shape)}, expected {(m, n)}"
+            )
+        s = torch.linalg.svdvals(a)
+        best = float(s[r:].square().sum().sqrt())
+        err = float(torch.linalg.matrix_norm(a - got))
+        got_rank = int(torch.linalg.matrix_rank(got, rtol=1e-9))
+        if got_rank > r:
+            return _verdict(False, "", f"for r={r} your {m}×{n} matrix has rank {got_rank}: keep only r components")
+        if err > best * (1 + 1e-6) + 1e-9:
+            return _verdict(
+                False,
+                "",
+                f"on a {m}×{n} matrix at r={r} your error is {err:.6g}, the optimum is {best:.6g}: keep the r LARGEST "
+                "singular values with their own singular vectors (columns of U, rows of Vh), U[:, :r] · diag(S[:r]) "
+                "· Vh[:r].",
+            )
+    return _verdict(
+        True,
+        f"your approximation reaches the Eckart–Young optimum sqrt(Σ σᵢ², i > r) on {trials} random matrices.",
+        "",
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Distillation (chapter 03)
+
+
+def check_softened(
+    answer: Sequence[float] | torch.Tensor | None,
+    *,
+    logits: Sequence[float] = (3.0, 1.0, 0.2),
+    T: float = 2.0,
+    tol: float = 1e-3,
+) -> bool:
+    """Exercise: the softened probabilities ``softmax(logits / T)`` of ``logits`` at temperature ``T``, by hand.
+
+    ``answer``: one probability per logit, as fractions (summing to 1); within ``tol`` of the truth counts as right.
+    """
+    from effdl.compress.distill import soften
+
+    if _missing(answer):
+        return False
+    truth = soften(torch.tensor(logits, dtype=torch.float64), T).tolist()
+    try:
+        got = [float(v) for v in (answer.tolist() if isinstance(answer, torch.Tensor) else answer)]
+    except (TypeError, ValueError):
+        return _verdict(False, "", f"give one number per logit (a list of {len(truth)}), got {answer!r}")
+    if len(got) != len(truth):
+        return _verdict(False, "", f"give one probability per logit: {len(truth)} numbers, got {len(got)}")
+    shown = ", ".join(f"{p:.4f}" for p in truth)
+    if all(abs(g - t) <= tol for g, t in zip(got, truth, strict=True)):
+        return _verdict(True, f"softmax({list(logits)} / {T:g}) = ({shown}).", "")
+    plain = soften(torch.tensor(logits, dtype=torch.float64), 1.0).tolist()
+    if all(abs(g - t) <= tol for g, t in zip(got, plain, strict=True)):
+        return _verdict(False, "", f"that is the ordinary softmax (T = 1); divide every logit by T = {T:g} first.")
+    if abs(sum(got) - 1.0) > 10 * tol:
+        return _verdict(False, "", f"your numbers sum to {sum(got):.4f}; probabilities sum to 1 (normalize by Σ exp).")
+    if abs(sum(got) - 100.0) < 1:
+        return _verdict(False, "", "give fractions (summing to 1), not percentages.")
+    return _verdict(False, "", f"you said {[round(g, 4) for g in got]}; compute exp(z_i / T) / Σ_j exp(z_j / T).")
+
+
+def check_kd_loss(
+    fn: Callable[..., torch.Tensor] | None, *, trials: int = 20, seed: int = 0, rtol: float = 1e-4
+) -> bool:
+    """Exercise: ``fn(student_logits, teacher_logits, targets, T, alpha)`` returns Hinton's distillation loss.
+
+    Compared with :func:`effdl.compress.distill.kd_loss` (``alpha · T² · KL(p_t ‖ p_s) + (1 − alpha) · CE``, KL
+    summed over classes and averaged over the batch) on ``trials`` random (N, C) batches, temperatures and weights.
+    Common slips (no T², the KL reversed, alpha on the wrong term, soft cross-entropy instead of KL) get a hint.
+    """
+    import torch.nn.functional as F
+
+    from effdl.compress.distill import kd_loss
+
+    if _missing(fn):
+        return False
+    if not callable(fn):
+        raise TypeError(f"fn must be a function (student_logits, teacher_logits, targets, T, alpha), got {fn!r}")
+    gen = torch.Generator().manual_seed(seed)
+    for trial in range(trials):
+        n, c = int(torch.randint(2, 9, (1,), generator=gen)), int(torch.randint(2, 11, (1,), generator=gen))
+        s, t = 3 * torch.randn(n, c, generator=gen), 3 * torch.randn(n, c, generator=gen)
+        y = torch.randint(0, c, (n,), generator=gen)
+        T = [1.0, 2.0, 4.0, 7.5][trial % 4]
+        alpha = [0.5, 0.9, 0.3, 0.0, 1.0][trial % 5]
+        want = kd_loss(s, t, y, T=T, alpha=alpha).item()
+        try:
+            got = fn(s.clone(), t.clone(), y.clone(), T, alpha)
+            got = float(got.item() if isinstance(got, torch.Tensor) else got)
+        except Exception as err:
+            return _verdict(False, "", f"your function raised {type(err).__name__}: {err}")
+        if abs(got - want) <= rtol * max(1.0, abs(want)):
+            continue
+        ls, lt = F.log_softmax(s / T, -1), F.log_softmax(t / T, -1)
+        kl = (lt.exp() * (lt - ls)).sum(-1).mean().item()
+        kl_rev = (ls.exp() * (ls - lt)).sum(-1).mean().item()
+        soft_ce = -(lt.exp() * ls).sum(-1).mean().item()
+        ce = F.cross_entropy(s, y).item()
+        hard, T2 = (1 - alpha) * ce, T * T
+        summed = alpha * T2 * kl * n + hard
+        slips = {
+            "the soft term lacks the T² factor": alpha * kl + hard,
+            "the KL is reversed: use KL(teacher ‖ student) = Σ p_t (log p_t − log p_s)": alpha * T2 * kl_rev + hard,
+            "alpha weighs the wrong term: alpha goes with the soft (teacher) term": (1 - alpha) * T2 * kl + alpha * ce,
+            "you used the soft cross-entropy −Σ p_t log p_s; subtract the teacher's entropy to get the KL (same "
+            "gradients, but the KL is 0 when the student matches the teacher)": alpha * T2 * soft_ce + hard,
+            "the KL is summed over the batch; average it over the N examples (reduction='batchmean')": summed,
+        }
+        for hint, value in slips.items():
+            if abs(got - value) <= rtol * max(1.0, abs(value)):
+                return _verdict(False, "", hint + f" (trial {trial + 1}: T={T:g}, alpha={alpha:g})")
+        return _verdict(
+            False,
+            "",
+            f"on a ({n}, {c}) batch with T={T:g}, alpha={alpha:g} you returned {got:.6f}, expected {want:.6f}. "
+            "Loss = alpha · T² · KL(softmax(t/T) ‖ softmax(s/T)) + (1 − alpha) · cross_entropy(s, y).",
+        )
+    return _verdict(True, f"your loss matches kd_loss on {trials} random batches, temperatures and weights.", "")

@@ -63,8 +63,35 @@ CATALOGUE: tuple[Chapter, ...] = (
         topic="The map of the field; four models trained on real MNIST digits and compared by accuracy, size, "
         "FLOPs and latency on a Pareto plot.",
         papers="Menghani 2023 (efficient DL survey); Cheng et al. 2018 (CNN compression survey)",
-        quick_s=35,
-        full_s=75,
+        quick_s=40,
+        full_s=100,
+    ),
+    Chapter(
+        name="01_pruning",
+        title="Pruning",
+        topic="Magnitude pruning from scratch to torch.nn.utils.prune; layer-wise vs global; sensitivity scan; "
+        "gradual pruning with fine-tuning; structured channel pruning with measured FLOPs and latency.",
+        papers="Han et al. 2015; Zhu & Gupta 2017 (AGP); Li et al. 2017 (filter pruning); Cheng et al. 2018",
+        quick_s=40,
+        full_s=60,
+    ),
+    Chapter(
+        name="02_lowrank",
+        title="Low-rank factorization",
+        topic="Singular-value spectra of trained layers; truncated SVD of Linear layers and Tucker-2 / spatial "
+        "factorization of convolutions; rank and energy sliders; fine-tuning recovery.",
+        papers="Denton et al. 2014; Jaderberg et al. 2014; Kim et al. 2016 (Tucker-2); Cheng et al. 2018",
+        quick_s=20,
+        full_s=30,
+    ),
+    Chapter(
+        name="03_distillation",
+        title="Knowledge distillation",
+        topic="A large teacher teaches a small student: softened targets, temperature and weight sweeps, "
+        "student alone vs distilled over several seeds, hint (feature) losses.",
+        papers="Hinton et al. 2015; Romero et al. 2015 (FitNets); Cheng et al. 2018",
+        quick_s=15,
+        full_s=30,
     ),
 )
 

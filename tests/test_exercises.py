@@ -31,3 +31,87 @@ def test_pareto_checker_accepts_right_and_catches_wrong_answers(capsys):
 
     assert not exercises.check_pareto_front(unfinished)
     assert "NotImplementedError" in capsys.readouterr().out
+
+
+def test_lowrank_params_checker(capsys):
+    assert exercises.check_lowrank_params(32 * (784 + 256), 192)
+    assert "192" in capsys.readouterr().out
+    assert not exercises.check_lowrank_params(32 * (784 + 256) + 256, 192)  # biases are not asked for
+    assert not exercises.check_lowrank_params(32 * (784 + 256), 193)  # 193 · 1040 > 784 · 256
+    assert exercises.check_lowrank_params(2 * 8, 1, in_features=4, out_features=4, rank=2)  # r < 16/8: r = 1
+    assert not exercises.check_lowrank_params(None, 192)
+    assert "fill in" in capsys.readouterr().out
+
+
+def test_truncated_svd_checker_compares_with_eckart_young(capsys):
+    import torch
+
+    def best(a, r):
+        u, s, vh = torch.linalg.svd(a, full_matrices=False)
+        return u[:, :r] @ torch.diag(s[:r]) @ vh[:r]
+
+    def smallest(a, r):  # keeps the r smallest singular values
+        u, s, vh = torch.linalg.svd(a, full_matrices=False)
+        return u[:, -r:] @ torch.diag(s[-r:]) @ vh[-r:]
+
+    def full(a, r):  # no truncation at all
+        return a
+
+    def unfinished(a, r):
+        raise NotImplementedError
+
+    assert exercises.check_truncated_svd(best)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_truncated_svd(smallest)
+    assert "optimum" in capsys.readouterr().out
+    assert not exercises.check_truncated_svd(full)
+    assert "has rank" in capsys.readouterr().out
+    assert not exercises.check_truncated_svd(unfinished)
+    assert "NotImplementedError" in capsys.readouterr().out
+    assert not exercises.check_truncated_svd(None)
+
+
+def test_softened_checker(capsys):
+    import math
+
+    z = [3.0, 1.0, 0.2]
+    e = [math.exp(v / 2) for v in z]
+    assert exercises.check_softened([v / sum(e) for v in e])
+    assert "✅" in capsys.readouterr().out
+    plain = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
+    assert not exercises.check_softened(plain)
+    assert "divide every logit by T" in capsys.readouterr().out
+    assert not exercises.check_softened([0.5, 0.5])
+    assert not exercises.check_softened(None)
+    assert "fill in" in capsys.readouterr().out
+
+
+def test_kd_loss_checker_accepts_right_and_names_common_slips(capsys):
+    import torch
+    import torch.nn.functional as F
+
+    from effdl.compress.distill import kd_loss
+
+    def right(s, t, y, T, alpha):
+        return kd_loss(s, t, y, T=T, alpha=alpha)
+
+    def no_t2(s, t, y, T, alpha):
+        kl = F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(t / T, -1), reduction="batchmean", log_target=True)
+        return alpha * kl + (1 - alpha) * F.cross_entropy(s, y)
+
+    def soft_ce(s, t, y, T, alpha):
+        ce_soft = -(torch.softmax(t / T, -1) * F.log_softmax(s / T, -1)).sum(-1).mean()
+        return alpha * T * T * ce_soft + (1 - alpha) * F.cross_entropy(s, y)
+
+    def unfinished(s, t, y, T, alpha):
+        raise NotImplementedError
+
+    assert exercises.check_kd_loss(right)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_kd_loss(no_t2)
+    assert "T² factor" in capsys.readouterr().out
+    assert not exercises.check_kd_loss(soft_ce)
+    assert "teacher's entropy" in capsys.readouterr().out
+    assert not exercises.check_kd_loss(unfinished)
+    assert "NotImplementedError" in capsys.readouterr().out
+    assert not exercises.check_kd_loss(None)

@@ -79,3 +79,24 @@ def test_readme_use_it_on_your_own_model_snippet_runs():
     code = snippet.replace("MyNet()", "torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))")
     code = code.replace("epochs=5", "epochs=1")
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_readme_compression_snippet_runs():
+    import effdl
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own model", 1)[1]
+    snippet = section.split("```python", 2)[2].split("```", 1)[0]
+    assert "prune.magnitude_prune_" in snippet and "distill.distill" in snippet
+    train, _ = effdl.load("mnist5k")
+    names = {
+        "model": effdl.build("mlp", "mnist5k", seed=0),
+        "cnn": effdl.build("smallcnn", "mnist5k", seed=0),
+        "teacher": effdl.build("smallcnn", "mnist5k", seed=0),
+        "student": effdl.build("mlp", "mnist5k", hidden=(16,), seed=0),
+        "train": effdl.subset(train, 256),
+    }
+    exec(compile(snippet.replace("epochs=5", "epochs=1"), "README.md", "exec"), names)
+    assert names["sparse"] is not names["model"]
+    assert not any("_orig" in n for n, _ in names["sparse"].named_parameters())
+    assert effdl.count_params(names["slim"]) < effdl.count_params(names["cnn"])

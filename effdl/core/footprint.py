@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,7 @@ __all__ = [
     "Footprint",
     "Latency",
     "codebook_bits",
+    "compare_latency",
     "count_bops",
     "count_flops",
     "count_nonzero",
@@ -613,6 +614,35 @@ def measure_latency(
         device=str(target),
         samples_ms=samples,
     )
+
+
+def compare_latency(
+    models: Mapping[str, nn.Module],
+    inputs: torch.Tensor | tuple[torch.Tensor, ...],
+    *,
+    rounds: int = 3,
+    warmup: int = 10,
+    repeats: int = 30,
+    threads: int | None = None,
+    device: str | torch.device | None = None,
+) -> dict[str, Latency]:
+    """Time several models against each other: ``rounds`` interleaved rounds of :func:`measure_latency`.
+
+    A burst of background load then hits every model alike instead of whichever happened to be timed at that
+    moment; each model keeps the round with the lowest median (the least disturbed one). Use it for ratios
+    (pruned / dense), which is what carries over between machines. Returns ``{name: Latency}`` in input order.
+    """
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError("models must be a non-empty mapping of name -> nn.Module")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be an int >= 1, got {rounds!r}")
+    best: dict[str, Latency] = {}
+    for _ in range(rounds):
+        for name, model in models.items():
+            lat = measure_latency(model, inputs, warmup=warmup, repeats=repeats, threads=threads, device=device)
+            if name not in best or lat.median_ms < best[name].median_ms:
+                best[name] = lat
+    return {name: best[name] for name in models}
 
 
 # ----------------------------------------------------------------------------------------------------

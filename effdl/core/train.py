@@ -20,7 +20,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-__all__ = ["EvalResult", "History", "evaluate", "fit", "progress_enabled", "resolve_device", "seed_everything"]
+__all__ = [
+    "EvalResult",
+    "History",
+    "as_loader",
+    "evaluate",
+    "fit",
+    "progress_enabled",
+    "resolve_device",
+    "seed_everything",
+]
 
 LossFn = Callable[..., torch.Tensor]  # loss(outputs, targets) or loss(outputs, targets, inputs)
 Data = DataLoader | Dataset | tuple[torch.Tensor, torch.Tensor]
@@ -114,7 +123,11 @@ def _wants_inputs(loss: Callable) -> bool:
     return len(positional) >= 3
 
 
-def _as_loader(data: Data, *, batch_size: int, shuffle: bool, seed: int | None, name: str) -> Iterable:
+def as_loader(
+    data: Data, *, batch_size: int = 128, shuffle: bool = False, seed: int | None = None, name: str = "data"
+) -> Iterable:
+    """``data`` as an iterable of batches: a DataLoader as given; a Dataset or (inputs, targets) tuple batched
+    (shuffled with a generator seeded by ``seed`` when ``shuffle``). ``name`` is the argument named in errors."""
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, tuple) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
@@ -235,7 +248,7 @@ def fit(
     if seed is not None:
         seed_everything(seed)
     dev = resolve_device(device)
-    loader = _as_loader(train, batch_size=batch_size, shuffle=True, seed=seed, name="train")
+    loader = as_loader(train, batch_size=batch_size, shuffle=True, seed=seed, name="train")
     loss_fn = loss or default_loss
     loss_takes_inputs = _wants_inputs(loss_fn)
 
@@ -324,7 +337,7 @@ def evaluate(
     """Top-1 accuracy (fraction in [0, 1]) and mean loss of ``model`` on ``data``; the training flag is restored."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    loader = _as_loader(data, batch_size=batch_size, shuffle=False, seed=None, name="data")
+    loader = as_loader(data, batch_size=batch_size, shuffle=False, seed=None, name="data")
     dev = resolve_device(device) if device is not None else _model_device(model)
     loss_fn = loss or default_loss
     loss_takes_inputs = _wants_inputs(loss_fn)

@@ -487,3 +487,16 @@ def test_bad_points() -> None:
         pareto_front([(1, 2), (3, 4)], maximize=(True, True, False))
     with pytest.raises(TypeError, match="numbers"):
         pareto_front([(1, "a"), (2, 3)])
+
+
+def test_compare_latency_interleaves_rounds_and_keeps_the_best_median():
+    from effdl.core.footprint import compare_latency
+
+    models = {"small": nn.Linear(8, 2), "big": nn.Sequential(nn.Linear(8, 256), nn.Linear(256, 2))}
+    lat = compare_latency(models, torch.zeros(4, 8), rounds=2, warmup=1, repeats=3)
+    assert list(lat) == ["small", "big"]
+    assert all(v.repeats == 3 and v.median_ms > 0 for v in lat.values())
+    with pytest.raises(ValueError, match="rounds must be an int >= 1"):
+        compare_latency(models, torch.zeros(4, 8), rounds=0)
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        compare_latency({}, torch.zeros(4, 8))
