@@ -1,0 +1,319 @@
+"""Quantization, part 1: uniform quantizers of any bit-width (1..16), written out so every step is visible.
+
+A uniform quantizer maps a real ``x`` to an integer code ``q = clamp(round(x / scale) + zero_point, qmin, qmax)``
+and back to ``x_hat = (q - zero_point) * scale``. Written by hand (not ``torch.ao``'s fake-quantize ops) because
+those fix the bit-width conventions and have no 1-bit or MSE-searched ranges; the arithmetic is the lesson here.
+
+- :class:`QParams` holds ``scale``, ``zero_point``, ``bits``, ``symmetric`` and the channel ``axis`` (``None`` =
+  per-tensor), with the integer range ``qmin..qmax``:
+
+  - symmetric: ``-(2**(b-1) - 1) .. 2**(b-1) - 1`` (the "restricted" signed range, e.g. -127..127 for 8 bits), so
+    the grid is symmetric around an exactly-representable zero and ``zero_point`` is 0;
+  - affine (asymmetric): ``0 .. 2**b - 1`` with an integer ``zero_point`` so that real 0 is exactly representable;
+  - 1-bit symmetric is *sign binarization*: codes ``{-1, +1}`` (``qmin=-1``, ``qmax=1``), ``x >= 0`` maps to +1,
+    ``x_hat = ±scale``; there is no zero level, so the rounding error bound is ``scale`` (half the level gap
+    ``2*scale``) instead of ``scale / 2``.
+
+- observers choose the clipping range from data: ``"minmax"``, ``"percentile"``, ``"mse"`` (see :func:`calibrate`);
+- :func:`quantize` (integer codes), :func:`dequantize` (float), :func:`fake_quantize` (both, in float,
+  differentiable with the straight-through estimator).
+
+Values outside the clipping range are mapped to ``qmin``/``qmax``: saturation is part of the quantizer's definition
+(the observer chose to trade clipping error for resolution), not silent clipping of invalid input.
+Rounding is ``torch.round`` (half to even).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "OBSERVERS",
+    "QParams",
+    "calibrate",
+    "code_dtype",
+    "dequantize",
+    "fake_quantize",
+    "quantize",
+]
+
+OBSERVERS = ("minmax", "percentile", "mse")
+MIN_BITS, MAX_BITS = 1, 16
+MSE_GRID = 100  # clipping ratios 0.01, 0.02, ..., 1.0 of the min/max range
+
+
+# ----------------------------------------------------------------------------------------------------
+# Validation helpers
+# ----------------------------------------------------------------------------------------------------
+
+
+def _check_bits(bits: object) -> int:
+    msg = f"bits must be an int in {MIN_BITS}..{MAX_BITS}, got {bits!r}"
+    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
+        raise TypeError(msg)
+    if not MIN_BITS <= bits <= MAX_BITS:
+        raise ValueError(msg)
+    return int(bits)
+
+
+def _check_float_tensor(name: str, x: object) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def _check_axis(axis: object, ndim: int) -> int | None:
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an int or None, got {axis!r}")
+    if ndim == 0 or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be None or an int in {-ndim}..{ndim - 1} for a {ndim}-d tensor, got {axis}")
+    return int(axis) % ndim
+
+
+def _check_percentile(p: object) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"percentile must be a number in (0, 100], got {p!r}")
+    if not 0.0 < p <= 100.0:  # also rejects NaN
+        raise ValueError(f"percentile must be in (0, 100], got {p}")
+    return float(p)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Quantization parameters
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QParams:
+    """Parameters of a uniform quantizer.
+
+    ``scale`` (float, > 0) and ``zero_point`` (integer-valued) are 0-d tensors for per-tensor quantization
+    (``axis=None``) or 1-d tensors of length ``C = x.shape[axis]`` for per-channel quantization. ``bits`` is in
+    1..16; ``symmetric`` selects the signed restricted range and ``zero_point == 0``. See the module docstring for
+    the ``qmin..qmax`` rule.
+    """
+
+    scale: Tensor
+    zero_point: Tensor
+    bits: int
+    symmetric: bool
+    axis: int | None
+
+    def __post_init__(self) -> None:
+        _check_bits(self.bits)
+        if not isinstance(self.scale, Tensor) or not isinstance(self.zero_point, Tensor):
+            raise TypeError("scale and zero_point must be torch.Tensors")
+        expected = 0 if self.axis is None else 1
+        if self.scale.ndim != expected or self.zero_point.shape != self.scale.shape:
+            raise ValueError(
+                f"scale and zero_point must be {expected}-d tensors of the same shape for axis={self.axis}, "
+                f"got {tuple(self.scale.shape)} and {tuple(self.zero_point.shape)}"
+            )
+        if not bool((self.scale > 0).all()):
+            raise ValueError("scale must be > 0 everywhere")
+
+    @property
+    def qmin(self) -> int:
+        """Smallest integer code: ``-(2**(bits-1) - 1)`` symmetric (``-1`` for 1 bit), 0 affine."""
+        if self.symmetric:
+            return -1 if self.bits == 1 else -(2 ** (self.bits - 1) - 1)
+        return 0
+
+    @property
+    def qmax(self) -> int:
+        """Largest integer code: ``2**(bits-1) - 1`` symmetric (``+1`` for 1 bit), ``2**bits - 1`` affine."""
+        if self.symmetric:
+            return 1 if self.bits == 1 else 2 ** (self.bits - 1) - 1
+        return 2**self.bits - 1
+
+    @property
+    def clip_range(self) -> tuple[Tensor, Tensor]:
+        """The real interval ``[(qmin - zp) * scale, (qmax - zp) * scale]`` represented without saturation."""
+        return (self.qmin - self.zero_point) * self.scale, (self.qmax - self.zero_point) * self.scale
+
+
+def code_dtype(qp: QParams) -> torch.dtype:
+    """The smallest of int8/int16/int32 holding ``qmin..qmax``: int8 for symmetric <= 8 bits and affine <= 7 bits,
+    int16 for symmetric <= 16 and affine 8..15 bits, int32 for affine 16 bits."""
+    for dtype in (torch.int8, torch.int16, torch.int32):
+        info = torch.iinfo(dtype)
+        if info.min <= qp.qmin and qp.qmax <= info.max:
+            return dtype
+    raise AssertionError("unreachable: 16-bit codes always fit int32")
+
+
+def _broadcast(t: Tensor, qp: QParams, x: Tensor) -> Tensor:
+    """Reshape a per-channel parameter so it broadcasts against ``x`` along ``qp.axis``."""
+    if qp.axis is None:
+        return t
+    if x.ndim <= qp.axis or x.shape[qp.axis] != t.numel():
+        raise ValueError(
+            f"tensor of shape {tuple(x.shape)} does not match per-channel QParams with {t.numel()} channels "
+            f"on axis {qp.axis}"
+        )
+    shape = [1] * x.ndim
+    shape[qp.axis] = t.numel()
+    return t.reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Observers and calibration
+# ----------------------------------------------------------------------------------------------------
+
+
+def _rows(x: Tensor, axis: int | None) -> Tensor:
+    """``x`` as a float32 ``(C, N)`` matrix: one row per channel (one row in all for per-tensor)."""
+    x = x.detach().float()
+    return x.reshape(1, -1) if axis is None else x.movedim(axis, 0).reshape(x.shape[axis], -1)
+
+
+def _quantile(rows: Tensor, q: float) -> Tensor:
+    """Per-row quantile (linear interpolation, like ``torch.quantile``, without its input-size limit)."""
+    n = rows.shape[1]
+    s = rows.sort(dim=1).values
+    pos = q * (n - 1)
+    lo = int(pos)
+    hi = min(lo + 1, n - 1)
+    return s[:, lo] + (pos - lo) * (s[:, hi] - s[:, lo])
+
+
+def _from_range(lo: Tensor, hi: Tensor, bits: int, symmetric: bool, axis: int | None) -> QParams:
+    """QParams whose grid covers ``[lo, hi]`` per row (lo <= 0 <= hi after widening to include zero)."""
+    lo, hi = lo.clamp(max=0.0), hi.clamp(min=0.0)
+    probe = QParams(torch.ones(()), torch.zeros(()), bits, symmetric, None)  # for qmin/qmax only
+    if symmetric:
+        scale = torch.maximum(-lo, hi) / probe.qmax
+        zero_point = torch.zeros_like(scale)
+    else:
+        scale = (hi - lo) / (probe.qmax - probe.qmin)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero channel: any scale is exact
+    if not symmetric:
+        zero_point = (probe.qmin - torch.round(lo / scale)).clamp(probe.qmin, probe.qmax)
+    if axis is None:
+        scale, zero_point = scale.reshape(()), zero_point.reshape(())
+    return QParams(scale, zero_point, bits, symmetric, axis)
+
+
+def _range(rows: Tensor, bits: int, symmetric: bool, observer: str, percentile: float) -> tuple[Tensor, Tensor]:
+    if observer == "percentile":
+        if symmetric:
+            hi = _quantile(rows.abs(), percentile / 100.0)
+            return -hi, hi
+        return _quantile(rows, 1.0 - percentile / 100.0), _quantile(rows, percentile / 100.0)
+    lo, hi = rows.amin(dim=1), rows.amax(dim=1)
+    if symmetric:
+        hi = torch.maximum(-lo, hi)
+        lo = -hi
+    if observer == "minmax":
+        return lo, hi
+    # "mse": shrink the min/max range by each ratio in (0, 1] and keep, per row, the one with the lowest error.
+    best_err = torch.full_like(hi, float("inf"))
+    best_lo, best_hi = lo.clone(), hi.clone()
+    for r in torch.linspace(1.0 / MSE_GRID, 1.0, MSE_GRID).tolist():
+        qp = _from_range(lo * r, hi * r, bits, symmetric, 0)
+        err = (_fake(rows, qp) - rows).pow(2).mean(dim=1)
+        better = err < best_err
+        best_err = torch.where(better, err, best_err)
+        best_lo, best_hi = torch.where(better, lo * r, best_lo), torch.where(better, hi * r, best_hi)
+    return best_lo, best_hi
+
+
+def calibrate(
+    x: Tensor,
+    *,
+    bits: int,
+    symmetric: bool = True,
+    axis: int | None = None,
+    observer: str = "minmax",
+    percentile: float = 99.99,
+) -> QParams:
+    """Choose quantization parameters for ``x`` (any shape, floating point, finite).
+
+    ``axis=None`` gives one scale for the whole tensor; an int ``axis`` gives one per slice along that axis (per
+    output channel: ``axis=0`` for ``nn.Linear``/``nn.Conv2d`` weights). The clipping range comes from ``observer``:
+
+    - ``"minmax"``: ``[min(x), max(x)]`` (symmetric: ``±max|x|``), no saturation;
+    - ``"percentile"``: the ``percentile``-th percentile of ``|x|`` (symmetric) or the ``(100 - p)``-th and
+      ``p``-th percentiles of ``x`` (affine), ``p`` in (0, 100]; outliers beyond it saturate;
+    - ``"mse"``: the min/max range scaled by the ratio in ``0.01, 0.02, ..., 1.0`` that minimizes the mean squared
+      quantization error (per channel when ``axis`` is set); never worse than ``"minmax"`` on ``x`` itself.
+
+    The range is widened to include 0 so that zero is exactly representable. Scales are float32.
+    """
+    x = _check_float_tensor("x", x)
+    bits = _check_bits(bits)
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"symmetric must be a bool, got {symmetric!r}")
+    axis = _check_axis(axis, x.ndim)
+    if observer not in OBSERVERS:
+        raise ValueError(f"observer must be one of {', '.join(repr(o) for o in OBSERVERS)}, got {observer!r}")
+    percentile = _check_percentile(percentile)
+    if x.numel() == 0:
+        raise ValueError("x must have at least one element, got an empty tensor")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite, got NaN or inf values")
+    rows = _rows(x, axis)
+    lo, hi = _range(rows, bits, symmetric, observer, percentile)
+    return _from_range(lo, hi, bits, symmetric, axis)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Quantize / dequantize / fake-quantize
+# ----------------------------------------------------------------------------------------------------
+
+
+def _codes_float(x: Tensor, qp: QParams) -> Tensor:
+    """Integer codes as float values (shared by :func:`quantize` and :func:`fake_quantize`)."""
+    scale, zp = _broadcast(qp.scale, qp, x), _broadcast(qp.zero_point, qp, x)
+    if qp.symmetric and qp.bits == 1:  # sign binarization: no zero level, 0 goes to +1
+        return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+    return torch.clamp(torch.round(x / scale) + zp, qp.qmin, qp.qmax)
+
+
+def _fake(x: Tensor, qp: QParams) -> Tensor:
+    scale, zp = _broadcast(qp.scale, qp, x), _broadcast(qp.zero_point, qp, x)
+    return (_codes_float(x, qp) - zp) * scale
+
+
+def quantize(x: Tensor, qp: QParams) -> Tensor:
+    """Integer codes of ``x`` (same shape), of dtype :func:`code_dtype` (``qp``), each in ``qp.qmin..qp.qmax``.
+
+    Values outside ``qp.clip_range`` saturate to ``qmin``/``qmax`` by definition of the quantizer.
+    """
+    x = _check_float_tensor("x", x)
+    return _codes_float(x.detach().float(), qp).to(code_dtype(qp))
+
+
+def dequantize(codes: Tensor, qp: QParams) -> Tensor:
+    """Real values ``(codes - zero_point) * scale`` (float32, same shape as ``codes``, an integer tensor)."""
+    if not isinstance(codes, Tensor):
+        raise TypeError(f"codes must be a torch.Tensor, got {type(codes).__name__}")
+    if codes.is_floating_point() or codes.is_complex() or codes.dtype == torch.bool:
+        raise TypeError(f"codes must be an integer tensor, got dtype {codes.dtype}")
+    scale, zp = _broadcast(qp.scale, qp, codes), _broadcast(qp.zero_point, qp, codes)
+    return (codes.float() - zp) * scale
+
+
+def fake_quantize(x: Tensor, qp: QParams) -> Tensor:
+    """``dequantize(quantize(x))`` computed in ``x``'s float dtype, differentiable for quantization-aware training.
+
+    Backward is the straight-through estimator (Bengio et al. 2013) with clipping: ``d out / d x`` is 1 where ``x``
+    lies inside ``qp.clip_range`` (ends included) and 0 where it saturates. Implemented with the detach trick
+    ``x * m + (q - x * m).detach()`` (``m`` = inside mask): the value is ``q``, the gradient is ``m``. No gradient
+    flows to ``qp.scale`` (plain STE, not learned step size).
+    """
+    x = _check_float_tensor("x", x)
+    q = _fake(x.detach(), qp).to(x.dtype)
+    lo, hi = qp.clip_range
+    lo, hi = _broadcast(lo, qp, x), _broadcast(hi, qp, x)
+    inside = ((x.detach() >= lo) & (x.detach() <= hi)).to(x.dtype)
+    xm = x * inside
+    return xm + (q - xm).detach()
