@@ -33,12 +33,18 @@ from torch import Tensor
 
 __all__ = [
     "OBSERVERS",
+    "ActQuantHandles",
     "QParams",
+    "WeightFakeQuant",
     "calibrate",
     "code_dtype",
     "dequantize",
     "fake_quantize",
+    "ptq",
     "quantize",
+    "quantize_activations_",
+    "quantize_weights_",
+    "remove_quantization_",
 ]
 
 OBSERVERS = ("minmax", "percentile", "mse")
@@ -317,3 +323,274 @@ def fake_quantize(x: Tensor, qp: QParams) -> Tensor:
     inside = ((x.detach() >= lo) & (x.detach() <= hi)).to(x.dtype)
     xm = x * inside
     return xm + (q - xm).detach()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Post-training quantization of any nn.Module (weights via parametrize, activations via pre-hooks)
+# ----------------------------------------------------------------------------------------------------
+
+ACT_SAMPLE_CAP = 1 << 18  # elements kept per layer for the "percentile"/"mse" activation observers
+
+
+def _check_module(model: object) -> None:
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _check_observer(observer: object) -> str:
+    if observer not in OBSERVERS:
+        raise ValueError(f"observer must be one of {', '.join(repr(o) for o in OBSERVERS)}, got {observer!r}")
+    return observer  # type: ignore[return-value]
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
+
+
+def _quant_layers(model: torch.nn.Module, layers: object) -> dict[str, torch.nn.Module]:
+    """The chosen ``nn.Conv2d``/``nn.Linear`` layers by module name (default: all of them, in module order)."""
+    available = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)}
+    if layers is None:
+        return available
+    if isinstance(layers, str):
+        raise TypeError(f"layers must be a list of layer names such as ['0'], got the string {layers!r}")
+    names = list(layers)  # type: ignore[call-overload]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(
+            f"layers must name Conv2d/Linear layers of the model, got {unknown}; available: {list(available)}"
+        )
+    return {n: available[n] for n in names}
+
+
+class WeightFakeQuant(torch.nn.Module):
+    """A ``torch.nn.utils.parametrize`` parametrization: ``forward(w) = fake_quantize(w, calibrate(w, ...))``.
+
+    Recalibrated from the current weight on every call (per output channel, ``axis=0``, when ``per_channel``), so
+    it is also usable for quantization-aware training: gradients reach the weight through the STE.
+    """
+
+    def __init__(
+        self, *, bits: int = 8, per_channel: bool = True, symmetric: bool = True, observer: str = "minmax"
+    ) -> None:
+        super().__init__()
+        self.bits = _check_bits(bits)
+        self.per_channel = _check_bool("per_channel", per_channel)
+        self.symmetric = _check_bool("symmetric", symmetric)
+        self.observer = _check_observer(observer)
+
+    def qparams(self, w: Tensor) -> QParams:
+        """The quantization parameters used for weight ``w`` (shape ``(C_out, ...)``)."""
+        axis = 0 if self.per_channel else None
+        return calibrate(w, bits=self.bits, symmetric=self.symmetric, axis=axis, observer=self.observer)
+
+    def forward(self, w: Tensor) -> Tensor:
+        return fake_quantize(w, self.qparams(w))
+
+    def extra_repr(self) -> str:
+        return (
+            f"bits={self.bits}, per_channel={self.per_channel}, symmetric={self.symmetric}, observer={self.observer!r}"
+        )
+
+
+def _has_weight_fq(layer: torch.nn.Module) -> bool:
+    from torch.nn.utils import parametrize
+
+    return parametrize.is_parametrized(layer, "weight") and any(
+        isinstance(p, WeightFakeQuant) for p in layer.parametrizations["weight"]
+    )
+
+
+def quantize_weights_(
+    model: torch.nn.Module,
+    *,
+    bits: int = 8,
+    per_channel: bool = True,
+    symmetric: bool = True,
+    observer: str = "minmax",
+    layers: list[str] | None = None,
+) -> torch.nn.Module:
+    """Fake-quantize the ``weight`` of every chosen ``nn.Conv2d``/``nn.Linear`` of ``model``, in place.
+
+    Registers a :class:`WeightFakeQuant` parametrization (``torch.nn.utils.parametrize``), so ``layer.weight`` is
+    the quantized weight on every access and ``layer.parametrizations.weight.original`` the float one.
+    ``layers``: module names (default: all Conv2d/Linear layers). ``bits`` in 1..16; ``per_channel`` = one scale per
+    output channel. A layer already weight-quantized raises ``ValueError`` (call :func:`remove_quantization_`
+    first). Returns ``model``.
+    """
+    from torch.nn.utils import parametrize
+
+    _check_module(model)
+    fq = WeightFakeQuant(bits=bits, per_channel=per_channel, symmetric=symmetric, observer=observer)
+    chosen = _quant_layers(model, layers)
+    done = [n for n, m in chosen.items() if _has_weight_fq(m)]
+    if done:
+        raise ValueError(f"layers {done} are already weight-quantized; call remove_quantization_ first")
+    for layer in chosen.values():
+        cfg = WeightFakeQuant(bits=fq.bits, per_channel=fq.per_channel, symmetric=fq.symmetric, observer=fq.observer)
+        parametrize.register_parametrization(layer, "weight", cfg)
+    return model
+
+
+class _ActFakeQuant:
+    """Forward pre-hook fake-quantizing a layer's first input with fixed (calibrated) QParams."""
+
+    def __init__(self, qp: QParams) -> None:
+        self.qp = qp
+
+    def __call__(self, module: torch.nn.Module, args: tuple) -> tuple:
+        return (fake_quantize(args[0], self.qp), *args[1:])
+
+
+class ActQuantHandles:
+    """What :func:`quantize_activations_` returns: ``qparams`` (layer name -> input :class:`QParams`) and
+    ``remove()``, which removes every hook it installed (idempotent)."""
+
+    def __init__(self, qparams: dict[str, QParams], handles: list) -> None:
+        self.qparams = qparams
+        self._handles = handles
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+
+def quantize_activations_(
+    model: torch.nn.Module,
+    calib_data: object,
+    *,
+    bits: int = 8,
+    symmetric: bool = False,
+    observer: str = "minmax",
+    layers: list[str] | None = None,
+    num_batches: int = 4,
+) -> ActQuantHandles:
+    """Fake-quantize the *input* of every chosen ``nn.Conv2d``/``nn.Linear`` of ``model`` (in place, via hooks).
+
+    Calibration: runs ``model`` (in eval mode, no grad; training mode restored afterwards) on the first
+    ``num_batches`` batches of ``calib_data`` (a DataLoader, a Dataset of ``(x, y)`` or an ``(x, y)`` tuple of
+    tensors; only ``x`` is used) and records each layer's input with forward pre-hooks: the running min/max for
+    ``"minmax"``, or a strided sample of at most ``ACT_SAMPLE_CAP`` elements per batch fed to :func:`calibrate` for
+    ``"percentile"``/``"mse"``. One per-tensor :class:`QParams` per layer (affine by default, since post-ReLU inputs
+    are non-negative). Then installs forward pre-hooks that fake-quantize each layer's input. Note that the first
+    layer's input (e.g. the image) is quantized too. Returns an :class:`ActQuantHandles`; its ``remove()`` restores
+    float activations. A layer whose input is already quantized raises ``ValueError``.
+    """
+    from effdl.core.train import as_loader
+
+    _check_module(model)
+    bits = _check_bits(bits)
+    symmetric = _check_bool("symmetric", symmetric)
+    observer = _check_observer(observer)
+    if isinstance(num_batches, bool) or not isinstance(num_batches, numbers.Integral) or num_batches < 1:
+        raise ValueError(f"num_batches must be an int >= 1, got {num_batches!r}")
+    chosen = _quant_layers(model, layers)
+    done = [n for n, m in chosen.items() if any(isinstance(h, _ActFakeQuant) for h in m._forward_pre_hooks.values())]
+    if done:
+        raise ValueError(f"layers {done} already have quantized inputs; call remove_quantization_ first")
+    loader = as_loader(calib_data, name="calib_data")
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+
+    lo: dict[str, Tensor] = {}
+    hi: dict[str, Tensor] = {}
+    samples: dict[str, list[Tensor]] = {n: [] for n in chosen}
+
+    def recorder(name: str):
+        def hook(module: torch.nn.Module, args: tuple) -> None:
+            x = args[0].detach().float().reshape(-1)
+            if observer == "minmax":
+                mn, mx = x.min().cpu(), x.max().cpu()
+                lo[name] = torch.minimum(lo[name], mn) if name in lo else mn
+                hi[name] = torch.maximum(hi[name], mx) if name in hi else mx
+            else:
+                step = max(1, -(-x.numel() // ACT_SAMPLE_CAP))
+                samples[name].append(x[::step].cpu())
+
+        return hook
+
+    handles = [m.register_forward_pre_hook(recorder(n)) for n, m in chosen.items()]
+    was_training = model.training
+    model.eval()
+    seen = 0
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                x = batch[0] if isinstance(batch, tuple | list) else batch
+                model(x.to(device))
+                seen += 1
+                if seen >= num_batches:
+                    break
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    if seen == 0:
+        raise ValueError("calib_data must yield at least one batch, got none")
+    qparams: dict[str, QParams] = {}
+    for name in chosen:
+        if observer == "minmax":
+            if name not in lo:
+                raise ValueError(f"layer {name!r} was not called during calibration; leave it out of layers")
+            qparams[name] = calibrate(torch.stack([lo[name], hi[name]]), bits=bits, symmetric=symmetric)
+        else:
+            if not samples[name]:
+                raise ValueError(f"layer {name!r} was not called during calibration; leave it out of layers")
+            qparams[name] = calibrate(torch.cat(samples[name]), bits=bits, symmetric=symmetric, observer=observer)
+    hooks = [m.register_forward_pre_hook(_ActFakeQuant(qparams[n])) for n, m in chosen.items()]
+    return ActQuantHandles(qparams, hooks)
+
+
+def remove_quantization_(model: torch.nn.Module, *, keep: bool = True) -> torch.nn.Module:
+    """Undo :func:`quantize_weights_` and :func:`quantize_activations_` on ``model``, in place; returns ``model``.
+
+    Weight parametrizations are removed with ``parametrize.remove_parametrizations(..., leave_parametrized=keep)``:
+    ``keep=True`` bakes the quantized weight into a plain parameter, ``keep=False`` restores the float weight
+    exactly (other parametrizations stacked on the same weight are removed too). Activation hooks are removed.
+    """
+    from torch.nn.utils import parametrize
+
+    _check_module(model)
+    _check_bool("keep", keep)
+    for m in model.modules():
+        if _has_weight_fq(m):
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=keep)
+        for key in [k for k, h in m._forward_pre_hooks.items() if isinstance(h, _ActFakeQuant)]:
+            del m._forward_pre_hooks[key]
+            m._forward_pre_hooks_with_kwargs.pop(key, None)
+    return model
+
+
+def ptq(
+    model: torch.nn.Module,
+    calib_data: object,
+    *,
+    weight_bits: int = 8,
+    act_bits: int | None = 8,
+    per_channel: bool = True,
+    observer: str = "minmax",
+    num_batches: int = 4,
+) -> torch.nn.Module:
+    """Post-training quantization: a quantized *deep copy* of ``model`` (``model`` itself is untouched).
+
+    Weights: :func:`quantize_weights_` (symmetric, ``weight_bits``, per output channel if ``per_channel``).
+    Activations (unless ``act_bits`` is None): :func:`quantize_activations_` (affine, ``act_bits``), calibrated
+    on ``calib_data`` with the weights already quantized. Undo on the copy with :func:`remove_quantization_`.
+    """
+    import copy
+
+    _check_module(model)
+    _check_bits(weight_bits)
+    if act_bits is not None:
+        _check_bits(act_bits)
+    q = copy.deepcopy(model)
+    quantize_weights_(q, bits=weight_bits, per_channel=per_channel, observer=observer)
+    if act_bits is not None:
+        quantize_activations_(q, calib_data, bits=act_bits, observer=observer, num_batches=num_batches)
+    return q
