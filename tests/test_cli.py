@@ -40,3 +40,19 @@ def test_latency_benchmark_prints_ratios_against_the_mlp(capsys):
     mlp = next(line for line in out if line.startswith("MLP"))
     assert mlp.split()[3] == "1.00"  # the baseline's ratio to itself
     assert sum(line.startswith(("SmallCNN", "MobileNetV1", "ResNet20")) for line in out) == 3
+
+
+def test_quant_benchmark_prints_int8_ratios(capsys):
+    argv = ["bench", "quant", "--hidden", "64", "--repeats", "2", "--warmup", "1", "--rounds", "1", "--batch", "8"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("MLP 784-64-10: latency per batch of 8 on cpu")
+    rows = {line[:18].strip(): line[18:].split() for line in out[2:5]}
+    assert rows["fp32"][2] == "1.00×" and rows["fp32"][4] == "1.000"
+    assert float(rows["real int8"][4]) <= 0.35  # int8 weights: about a quarter of the bytes (plus pickle overhead)
+    assert out[-1].startswith("top-1 agreement of real int8 with fake-quant int8:")
+
+
+def test_quant_benchmark_rejects_bad_hidden(capsys):
+    assert cli.main(["bench", "quant", "--hidden", "a,b"]) == 2
+    assert "--hidden must be comma-separated ints such as 1024,1024, got 'a,b'" in capsys.readouterr().err
