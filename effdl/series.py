@@ -93,6 +93,15 @@ CATALOGUE: tuple[Chapter, ...] = (
         quick_s=15,
         full_s=30,
     ),
+    Chapter(
+        name="04_quantization",
+        title="Quantization",
+        topic="Number formats, rounding and clipping error; observers; a live bit-width slider; PTQ of weights and "
+        "activations from 8 to 2 bits; QAT with STE and LSQ; k-means palettes; real int8 size and latency.",
+        papers="Jacob et al. 2018; Krishnamoorthi 2018; Esser et al. 2020 (LSQ); Han et al. 2016 (Deep Compression)",
+        quick_s=45,
+        full_s=150,
+    ),
 )
 
 

@@ -13,6 +13,7 @@ from effdl.core.footprint import pareto_front
 
 __all__ = [
     "METRIC_LABELS",
+    "bits_accuracy_curves",
     "distill_sweep_heatmap",
     "gradual_pruning_curves",
     "image_grid",
@@ -20,6 +21,7 @@ __all__ = [
     "latency_box",
     "layer_sparsity_bars",
     "pareto_scatter",
+    "quant_histograms",
     "rank_curves",
     "relative_bars",
     "seed_bars",
@@ -644,4 +646,91 @@ def seed_bars(
         template="plotly_white",
         height=400,
     )
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Quantization (chapter 04)
+
+
+def bits_accuracy_curves(
+    curves: Mapping[str, Mapping[int, float]],
+    *,
+    baseline: float | None = None,
+    baseline_name: str = "fp32",
+    ylabel: str | None = None,
+    log_y: bool = False,
+    title: str | None = None,
+) -> go.Figure:
+    """A metric against bit-width, one line per method: ``{method: {bits: value}}`` (default: test accuracy in %);
+    the x axis runs from many bits to few (left to right), and ``baseline`` (e.g. the fp32 accuracy) is a dotted
+    horizontal line. ``ylabel`` names another metric (e.g. an error), ``log_y`` puts it on a log scale."""
+    if not curves:
+        raise ValueError("curves is empty: nothing to plot")
+    fig = go.Figure()
+    all_bits: set[int] = set()
+    for name, points in curves.items():
+        bits = sorted(points, reverse=True)
+        all_bits.update(bits)
+        fig.add_trace(
+            go.Scatter(
+                x=[str(b) for b in bits],
+                y=[float(points[b]) for b in bits],
+                mode="lines+markers",
+                name=str(name),
+                hovertemplate=f"{name}<br>%{{x}} bits: %{{y:.4g}}<extra></extra>",
+            )
+        )
+    order = [str(b) for b in sorted(all_bits, reverse=True)]
+    if baseline is not None:
+        fig.add_hline(
+            y=float(baseline),
+            line_dash="dot",
+            line_color="gray",
+            annotation_text=f"{baseline_name} {baseline:.4g}",
+            annotation_position="bottom left",
+        )
+    fig.update_layout(
+        title=title or f"{ylabel or 'test accuracy'} against bit-width",
+        xaxis={"title": "bits per weight", "type": "category", "categoryorder": "array", "categoryarray": order},
+        yaxis={"title": ylabel or label("accuracy"), "type": "log" if log_y else "linear"},
+        template="plotly_white",
+        height=420,
+    )
+    return fig
+
+
+def quant_histograms(
+    weight: torch.Tensor,
+    quantized: torch.Tensor,
+    *,
+    bins: int = 120,
+    title: str | None = None,
+) -> go.Figure:
+    """Two panels for one layer: the float weights with their quantized values overlaid (the spikes are the
+    quantization levels), and the error ``quantized − weight``. ``weight`` and ``quantized``: tensors of the same
+    shape (any)."""
+    from plotly.subplots import make_subplots
+
+    if weight.shape != quantized.shape:
+        raise ValueError(
+            f"weight and quantized must have the same shape, got {tuple(weight.shape)} and {tuple(quantized.shape)}"
+        )
+    w = weight.detach().float().flatten()
+    q = quantized.detach().float().flatten()
+    err = q - w
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("weights: float and quantized", "error (quantized − float)"))
+    fig.add_trace(go.Histogram(x=w.tolist(), nbinsx=bins, name="float", opacity=0.6), row=1, col=1)
+    fig.add_trace(go.Histogram(x=q.tolist(), nbinsx=bins, name="quantized", opacity=0.6), row=1, col=1)
+    fig.add_trace(go.Histogram(x=err.tolist(), nbinsx=bins, name="error", marker_color="#d62728"), row=1, col=2)
+    rmse = float(err.pow(2).mean().sqrt())
+    fig.update_layout(
+        title=title or f"{w.numel():,} weights; RMS error {rmse:.2e}, max |error| {float(err.abs().max()):.2e}",
+        barmode="overlay",
+        template="plotly_white",
+        height=380,
+    )
+    fig.update_xaxes(title_text="weight value", row=1, col=1)
+    fig.update_xaxes(title_text="error", row=1, col=2)
+    fig.update_yaxes(title_text="count", row=1, col=1)
     return fig

@@ -1,3 +1,5 @@
+import torch
+
 from effdl import exercises
 from effdl.core.footprint import pareto_front
 
@@ -115,3 +117,43 @@ def test_kd_loss_checker_accepts_right_and_names_common_slips(capsys):
     assert not exercises.check_kd_loss(unfinished)
     assert "NotImplementedError" in capsys.readouterr().out
     assert not exercises.check_kd_loss(None)
+
+
+def test_affine_qparams_checker(capsys):
+    assert exercises.check_affine_qparams((4 / 255, 64))
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_affine_qparams((4 / 256, 64))
+    assert "255 steps" in capsys.readouterr().out
+    assert not exercises.check_affine_qparams((4 / 255, 63))
+    assert "round 63.75" in capsys.readouterr().out
+    assert not exercises.check_affine_qparams("0.1")
+    assert not exercises.check_affine_qparams(None)
+
+
+def test_symmetric_quantize_checker_names_the_slips(capsys):
+    def right(x, bits):
+        scale = x.abs().max() / (2 ** (bits - 1) - 1)
+        return torch.round(x / scale)
+
+    assert exercises.check_symmetric_quantize(right)
+    assert "✅" in capsys.readouterr().out
+
+    def floor(x, bits):
+        return torch.floor(x / (x.abs().max() / (2 ** (bits - 1) - 1)))
+
+    assert not exercises.check_symmetric_quantize(floor)
+    assert "use round, not floor" in capsys.readouterr().out
+
+    def full_range(x, bits):
+        return torch.round(x / (x.abs().max() / 2 ** (bits - 1))).clamp(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+    assert not exercises.check_symmetric_quantize(full_range)
+    assert "not by 2**(bits-1)" in capsys.readouterr().out
+
+    def todo(x, bits):
+        raise NotImplementedError
+
+    assert not exercises.check_symmetric_quantize(todo)
+    assert "replace `raise NotImplementedError`" in capsys.readouterr().out
+    assert not exercises.check_symmetric_quantize(lambda x, bits: x[:3])
+    assert "one code per element" in capsys.readouterr().out

@@ -156,3 +156,46 @@ def test_distill_widgets_update_in_place():
     assert "effdl-main-control" in sweep.slider._dom_classes
     with pytest.raises(ValueError, match="not in the sweep"):
         widgets.distill_sweep_explorer(rows, value=(2, 0.5))
+
+
+def test_bits_accuracy_curves_orders_bits_from_many_to_few():
+    fig = viz.bits_accuracy_curves({"ptq": {2: 50.0, 8: 97.0, 4: 95.0}, "qat": {2: 90.0}}, baseline=97.5)
+    assert list(fig.data[0].x) == ["8", "4", "2"] and list(fig.data[0].y) == [97.0, 95.0, 50.0]
+    assert list(fig.layout.xaxis.categoryarray) == ["8", "4", "2"]
+    assert fig.layout.shapes[0].y0 == 97.5  # the float baseline line
+    err = viz.bits_accuracy_curves({"minmax": {2: 0.1, 3: 0.05}}, ylabel="RMS error", log_y=True)
+    assert err.layout.yaxis.type == "log" and err.layout.yaxis.title.text == "RMS error"
+    with pytest.raises(ValueError, match="curves is empty"):
+        viz.bits_accuracy_curves({})
+
+
+def test_quant_histograms_show_weights_and_error():
+    w = torch.tensor([0.1, -0.4, 0.25, 0.9])
+    q = torch.tensor([0.0, -0.5, 0.5, 1.0])
+    fig = viz.quant_histograms(w, q)
+    assert [t.name for t in fig.data] == ["float", "quantized", "error"]
+    assert list(fig.data[2].x) == pytest.approx([-0.1, -0.1, 0.25, 0.1])
+    with pytest.raises(ValueError, match="same shape"):
+        viz.quant_histograms(w, q[:2])
+
+
+def test_quant_explorer_requantizes_and_reevaluates_live():
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    x = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
+    data = (x, model(x).argmax(-1))
+    box = widgets.quant_explorer(model, data, bits=8)
+    assert "effdl-main-control" in box.slider._dom_classes
+    assert "float 100.00%" in box.readout.value and "<b>8-bit</b>" in box.readout.value
+    levels8 = len(set(box.figure.data[1].x))
+    box.slider.value = 1  # binary weights: two values per output channel
+    assert "<b>1-bit</b>" in box.readout.value
+    assert len(set(box.figure.data[1].x)) < levels8
+    assert len(set(box.figure.data[1].x)) <= 2 * 16
+    assert isinstance(model[0].weight, nn.Parameter) and not hasattr(model[0], "parametrizations")
+    with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.8"):
+        widgets.quant_explorer(model, data, bits=9)
+    with pytest.raises(ValueError, match="layer must be one of"):
+        widgets.quant_explorer(model, data, layer="1")

@@ -53,6 +53,7 @@ __all__ = [
     "quantize",
     "quantize_activations_",
     "quantize_weights_",
+    "quantized_model_bits",
     "remove_quantization_",
     "to_int8",
 ]
@@ -865,3 +866,27 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         return quantize_dynamic(q, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+
+
+def quantized_model_bits(
+    model: torch.nn.Module,
+    *,
+    bits: int,
+    per_channel: bool = True,
+    layers: list[str] | None = None,
+) -> int:
+    """Storage cost in bits of ``model`` with the chosen ``nn.Conv2d``/``nn.Linear`` weights stored as ``bits``-bit
+    symmetric codes plus one fp32 scale per output channel (``per_channel``) or per tensor; everything else
+    (biases, BatchNorm, buffers) stays fp32. ``effdl.core.footprint.model_bits(model)`` with each chosen weight's
+    fp32 cost swapped for :func:`effdl.core.footprint.quantized_bits`. ``model`` is not changed."""
+    from effdl.core.footprint import effective_weights, model_bits, quantized_bits, tensor_bits
+
+    _check_module(model)
+    bits = _check_bits(bits)
+    per_channel = _check_bool("per_channel", per_channel)
+    weights = effective_weights(model)
+    total = model_bits(model)
+    for name in _quant_layers(model, layers):
+        w = weights[f"{name}.weight"]
+        total += quantized_bits(w, bits=bits, per_channel=per_channel) - tensor_bits(w)
+    return total

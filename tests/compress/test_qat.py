@@ -237,3 +237,25 @@ def test_to_int8_converts_qat_models_and_rejects_bad_input():
 def test_to_int8_emits_no_deprecation_warning(recwarn):
     to_int8(mlp())
     assert not [w for w in recwarn if "deprecated" in str(w.message)]
+
+
+def test_quantized_model_bits_counts_codes_and_scales():
+    from effdl.core.footprint import model_bits
+
+    model = mlp()  # Linear(64, 32) and Linear(32, 4) with biases
+    fp = model_bits(model)
+    assert fp == 32 * (64 * 32 + 32 + 32 * 4 + 4)
+    per_channel = fp - 32 * (64 * 32 + 32 * 4) + 4 * (64 * 32 + 32 * 4) + 32 * (32 + 4)
+    assert quantize_bits(model, 4, True) == per_channel
+    per_tensor = fp - 32 * (64 * 32 + 32 * 4) + 4 * (64 * 32 + 32 * 4) + 32 * 2
+    assert quantize_bits(model, 4, False) == per_tensor
+    only_first = fp - 32 * 64 * 32 + 8 * 64 * 32 + 32 * 32
+    assert quantize_bits(model, 8, True, ["1"]) == only_first
+    with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.16"):
+        quantize_bits(model, 0, True)
+
+
+def quantize_bits(model, bits, per_channel, layers=None):
+    from effdl.compress.quant import quantized_model_bits
+
+    return quantized_model_bits(model, bits=bits, per_channel=per_channel, layers=layers)
