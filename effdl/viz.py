@@ -700,6 +700,17 @@ def bits_accuracy_curves(
     return fig
 
 
+def _hist(values: torch.Tensor, lo: float, hi: float, bins: int) -> tuple[list[float], list[int], float]:
+    """Bin centres, counts and bin width of ``values`` over ``[lo, hi]`` (computed here: a figure then carries
+    ``bins`` bars instead of every value, so a live widget sends kilobytes, not megabytes, per update)."""
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts = torch.histc(values.double(), bins=bins, min=lo, max=hi)
+    width = (hi - lo) / bins
+    centres = [lo + (i + 0.5) * width for i in range(bins)]
+    return centres, [int(c) for c in counts.tolist()], width
+
+
 def quant_histograms(
     weight: torch.Tensor,
     quantized: torch.Tensor,
@@ -709,7 +720,7 @@ def quant_histograms(
 ) -> go.Figure:
     """Two panels for one layer: the float weights with their quantized values overlaid (the spikes are the
     quantization levels), and the error ``quantized − weight``. ``weight`` and ``quantized``: tensors of the same
-    shape (any)."""
+    shape (any). Histograms are binned here (``bins`` bars per trace, shared edges for float and quantized)."""
     from plotly.subplots import make_subplots
 
     if weight.shape != quantized.shape:
@@ -719,14 +730,19 @@ def quant_histograms(
     w = weight.detach().float().flatten()
     q = quantized.detach().float().flatten()
     err = q - w
+    lo, hi = float(torch.minimum(w.min(), q.min())), float(torch.maximum(w.max(), q.max()))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("weights: float and quantized", "error (quantized − float)"))
-    fig.add_trace(go.Histogram(x=w.tolist(), nbinsx=bins, name="float", opacity=0.6), row=1, col=1)
-    fig.add_trace(go.Histogram(x=q.tolist(), nbinsx=bins, name="quantized", opacity=0.6), row=1, col=1)
-    fig.add_trace(go.Histogram(x=err.tolist(), nbinsx=bins, name="error", marker_color="#d62728"), row=1, col=2)
+    for values, name, colour in ((w, "float", "#636efa"), (q, "quantized", "#ef553b")):
+        x, y, width = _hist(values, lo, hi, bins)
+        fig.add_trace(go.Bar(x=x, y=y, width=width, name=name, opacity=0.6, marker_color=colour), row=1, col=1)
+    e_lo, e_hi = float(err.min()), float(err.max())
+    x, y, width = _hist(err, e_lo, e_hi, bins)
+    fig.add_trace(go.Bar(x=x, y=y, width=width, name="error", marker_color="#d62728"), row=1, col=2)
     rmse = float(err.pow(2).mean().sqrt())
     fig.update_layout(
         title=title or f"{w.numel():,} weights; RMS error {rmse:.2e}, max |error| {float(err.abs().max()):.2e}",
         barmode="overlay",
+        bargap=0,
         template="plotly_white",
         height=380,
     )

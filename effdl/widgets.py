@@ -525,8 +525,8 @@ def quant_explorer(
         acc, size, qw = measure(b, pc, obs)
         new = viz.quant_histograms(float_weight, qw, title=f"layer {layer}")
         with fig.batch_update():
-            fig.data[1].x = new.data[1].x
-            fig.data[2].x = new.data[2].x
+            for i in range(3):  # float (bins may move with the quantized range), quantized, error
+                fig.data[i].x, fig.data[i].y, fig.data[i].width = new.data[i].x, new.data[i].y, new.data[i].width
         show(b, acc, size)
 
     show(bits, acc, size)
