@@ -19,7 +19,7 @@ import numbers
 import torch
 from torch import Tensor, nn
 
-from effdl.core.footprint import codebook_bits, effective_weights, model_bits, tensor_bits
+from effdl.core.footprint import codebook_bits, effective_weights, model_bits, tensor_bits, weight_aliases
 
 __all__ = ["INITS", "kmeans_1d", "palettize_", "palettized_bits"]
 
@@ -235,9 +235,14 @@ def palettized_bits(
     """
     _check_model(model)
     plan = _plan(model, bits, layers)
-    weights = effective_weights(model)
+    weights, aliases = effective_weights(model), weight_aliases(model)
     total = model_bits(model)
+    counted: set[str] = set()
     for name, b in plan.items():
-        w = weights[f"{name}.weight"]
+        key = aliases[f"{name}.weight"]  # a tied weight is stored (and palettized) once
+        if key in counted:
+            continue
+        counted.add(key)
+        w = weights[key]
         total += codebook_bits(w, bits=b) - tensor_bits(w)
     return total

@@ -878,15 +878,17 @@ def quantized_model_bits(
     """Storage cost in bits of ``model`` with the chosen ``nn.Conv2d``/``nn.Linear`` weights stored as ``bits``-bit
     symmetric codes plus one fp32 scale per output channel (``per_channel``) or per tensor; everything else
     (biases, BatchNorm, buffers) stays fp32. ``effdl.core.footprint.model_bits(model)`` with each chosen weight's
-    fp32 cost swapped for :func:`effdl.core.footprint.quantized_bits`. ``model`` is not changed."""
-    from effdl.core.footprint import effective_weights, model_bits, quantized_bits, tensor_bits
+    fp32 cost swapped for :func:`effdl.core.footprint.quantized_bits` (a tied weight once). ``model`` is not
+    changed."""
+    from effdl.core.footprint import effective_weights, model_bits, quantized_bits, tensor_bits, weight_aliases
 
     _check_module(model)
     bits = _check_bits(bits)
     per_channel = _check_bool("per_channel", per_channel)
-    weights = effective_weights(model)
+    weights, aliases = effective_weights(model), weight_aliases(model)
     total = model_bits(model)
-    for name in _quant_layers(model, layers):
-        w = weights[f"{name}.weight"]
+    # A tied weight (e.g. an LM head sharing the embedding) is stored once: count it once, under its first name.
+    for key in dict.fromkeys(aliases[f"{name}.weight"] for name in _quant_layers(model, layers)):
+        w = weights[key]
         total += quantized_bits(w, bits=bits, per_channel=per_channel) - tensor_bits(w)
     return total

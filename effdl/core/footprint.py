@@ -44,6 +44,7 @@ __all__ = [
     "serialized_bytes",
     "sparsity",
     "tensor_bits",
+    "weight_aliases",
 ]
 
 STORAGES = ("dense", "bitmask", "csr")
@@ -132,15 +133,32 @@ def effective_weights(model: nn.Module) -> dict[str, torch.Tensor]:
     Shared/tied parameters appear once, under the first name met in ``model.named_modules()`` order,
     deduplicated by the identity of the underlying ``nn.Parameter`` as ``model.parameters()`` does.
     """
+    return _effective(model)[0]
+
+
+def weight_aliases(model: nn.Module) -> dict[str, str]:
+    """Every logical parameter name -> the name :func:`effective_weights` lists it under.
+
+    The identity for most names; a tied parameter's later names map to its first one (e.g. a language model's
+    ``lm_head.weight`` -> ``embed.weight``), so storage formulas can find a layer's weight and count it once.
+    """
+    return _effective(model)[1]
+
+
+def _effective(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     _check_model(model)
-    seen: set[int] = set()
+    owner: dict[int, str] = {}
     out: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
 
     def add(name: str, keys: Sequence[torch.Tensor], value: torch.Tensor) -> None:
         ids = [id(k) for k in keys]
-        if any(i in seen for i in ids):
+        first = next((owner[i] for i in ids if i in owner), None)
+        if first is not None:
+            aliases[name] = first
             return
-        seen.update(ids)
+        owner.update(dict.fromkeys(ids, name))
+        aliases[name] = name
         out[name] = value.detach()
 
     with torch.no_grad():
@@ -162,7 +180,7 @@ def effective_weights(model: nn.Module) -> dict[str, torch.Tensor]:
                     originals = [p for p in plist._parameters.values() if p is not None]
                     if originals:  # a parametrized *buffer* is not a parameter
                         add(_join(prefix, pname), originals, getattr(module, pname))
-    return out
+    return out, aliases
 
 
 def count_params(model: nn.Module) -> int:

@@ -259,3 +259,16 @@ def quantize_bits(model, bits, per_channel, layers=None):
     from effdl.compress.quant import quantized_model_bits
 
     return quantized_model_bits(model, bits=bits, per_channel=per_channel, layers=layers)
+
+
+def test_storage_formulas_count_a_tied_weight_once():
+    from effdl.compress.palettize import palettized_bits
+    from effdl.core.footprint import codebook_bits, model_bits, quantized_bits, tensor_bits
+
+    emb, head = nn.Embedding(50, 8), nn.Linear(8, 50, bias=False)
+    head.weight = emb.weight  # a language model's tied input/output embedding
+    model = nn.ModuleDict({"emb": emb, "head": head})
+    w = emb.weight
+    assert model_bits(model) == tensor_bits(w)
+    assert quantize_bits(model, 4, True) == quantized_bits(w, bits=4, per_channel=True)
+    assert palettized_bits(model, bits=2) == codebook_bits(w, bits=2)

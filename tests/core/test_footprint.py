@@ -500,3 +500,15 @@ def test_compare_latency_interleaves_rounds_and_keeps_the_best_median():
         compare_latency(models, torch.zeros(4, 8), rounds=0)
     with pytest.raises(TypeError, match="non-empty mapping"):
         compare_latency({}, torch.zeros(4, 8))
+
+
+def test_weight_aliases_map_tied_names_to_the_first():
+    from torch import nn
+
+    from effdl.core.footprint import effective_weights, weight_aliases
+
+    emb, head = nn.Embedding(5, 3), nn.Linear(3, 5, bias=False)
+    head.weight = emb.weight
+    model = nn.ModuleDict({"emb": emb, "head": head})
+    assert weight_aliases(model) == {"emb.weight": "emb.weight", "head.weight": "emb.weight"}
+    assert list(effective_weights(model)) == ["emb.weight"]
