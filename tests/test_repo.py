@@ -100,3 +100,5 @@ def test_readme_compression_snippet_runs():
     assert names["sparse"] is not names["model"]
     assert not any("_orig" in n for n, _ in names["sparse"].named_parameters())
     assert effdl.count_params(names["slim"]) < effdl.count_params(names["cnn"])
+    assert "DynamicQuantizedLinear" in repr(names["fast"]) and names["q8"] is not names["model"]
+    assert names["reg"](names["model"]).item() > 0
