@@ -1,0 +1,49 @@
+"""effdl.hardware.lzss — LZSS for multi-byte data (GPULZ, Zhang et al., ICS 2023): a chunk-parallel codec.
+
+Data is cut into independent chunks of ``chunk`` bytes and matched in symbols of 1, 2 or 4 bytes, so an int16 array
+is matched value by value. Three backends emit byte-identical blobs:
+
+- ``reference`` (:mod:`.reference`): NumPy/Python, the executable specification;
+- ``cpu`` (:mod:`.cpu`): numba kernels, parallel over chunks — the default;
+- ``torch`` (:mod:`.torch_backend`): tensor ops (match finding for all positions at once, lock-step greedy parse,
+  prefix-sum packing) on CPU or CUDA.
+
+The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted.
+
+Example::
+
+    import numpy as np
+    from effdl.hardware import lzss
+
+    codes = np.repeat(np.arange(100, dtype=np.uint16), 8)
+    blob = lzss.compress(codes)      # W = 128, C = 2048, numba; S = 2 from the dtype, or 1 if bytes do better
+    assert lzss.decompress(blob) == codes.tobytes()
+    lzss.read_header(blob)           # Header(symbol_size=1, window=128, chunk=2048, length=1600, chunks=1)
+    lzss.parse(blob)[:2]             # [Token(0, 0, 'literal', 1, 0), Token(0, 1, 'match', 15, 1)]
+"""
+
+from effdl.hardware.lzss.codec import (
+    AUTO_SAMPLE_CHUNKS,
+    BACKENDS,
+    DECODE_BACKENDS,
+    choose_symbol_size,
+    compress,
+    decompress,
+)
+from effdl.hardware.lzss.format import Header, LZSSFormatError, min_match, read_header
+from effdl.hardware.lzss.reference import Token, parse
+
+__all__ = [
+    "AUTO_SAMPLE_CHUNKS",
+    "BACKENDS",
+    "DECODE_BACKENDS",
+    "Header",
+    "LZSSFormatError",
+    "Token",
+    "choose_symbol_size",
+    "compress",
+    "decompress",
+    "min_match",
+    "parse",
+    "read_header",
+]

@@ -1,0 +1,177 @@
+"""The public entry points: :func:`compress`, :func:`decompress`, :func:`choose_symbol_size` (argument checks,
+input conversion, backend dispatch). The format lives in :mod:`.format`, the algorithms in the backend modules."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from effdl.hardware.lzss import cpu, reference, torch_backend
+from effdl.hardware.lzss.format import SYMBOL_SIZES, check_params
+
+__all__ = ["AUTO_SAMPLE_CHUNKS", "BACKENDS", "DECODE_BACKENDS", "choose_symbol_size", "compress", "decompress"]
+
+BACKENDS = ("auto", "cpu", "torch", "reference")
+DECODE_BACKENDS = ("auto", "cpu", "reference")
+AUTO_SAMPLE_CHUNKS = 16  # chunks compressed twice (S and 1 byte) when symbol_size="auto" has to decide
+
+Data = bytes | bytearray | memoryview | np.ndarray | torch.Tensor
+
+
+def _as_raw(data: object) -> tuple[np.ndarray | torch.Tensor, int]:
+    """The input's bytes (C order, as stored) as a 1-D uint8 array or tensor, and its item size in bytes."""
+    if isinstance(data, torch.Tensor):
+        t = data.detach().contiguous().reshape(-1)
+        return t.view(torch.uint8), t.element_size()
+    if isinstance(data, np.ndarray):
+        if data.dtype.hasobject:
+            raise TypeError(f"data must hold plain values, got a numpy array of dtype {data.dtype}")
+        a = np.ascontiguousarray(data).reshape(-1)
+        return a.view(np.uint8), a.dtype.itemsize
+    if isinstance(data, (bytes, bytearray)):
+        return np.frombuffer(data, dtype=np.uint8), 1
+    if isinstance(data, memoryview):
+        return np.frombuffer(data.cast("B") if data.c_contiguous else data.tobytes(), dtype=np.uint8), data.itemsize
+    raise TypeError(
+        f"data must be bytes, bytearray, memoryview, a numpy array or a torch tensor, got {type(data).__name__}"
+    )
+
+
+def _check_device(device: object) -> torch.device | None:
+    if device is None:
+        return None
+    try:
+        return torch.device(device)  # type: ignore[arg-type]
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}") from exc
+
+
+def _resolve_backend(backend: object, raw: np.ndarray | torch.Tensor, device: torch.device | None) -> str:
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    on_accelerator = (device is not None and device.type != "cpu") or (
+        device is None and isinstance(raw, torch.Tensor) and raw.device.type != "cpu"
+    )
+    if backend == "auto":
+        # keep accelerator data where it is; else numba, else the vectorized torch path (the reference is slow)
+        return "torch" if on_accelerator or not cpu.AVAILABLE else "cpu"
+    if backend != "torch" and device is not None and device.type != "cpu":
+        raise ValueError(f"device={str(device)!r} needs backend='torch' (or 'auto'), got backend={backend!r}")
+    return backend
+
+
+def _run(raw: np.ndarray | torch.Tensor, s: int, w: int, c: int, backend: str, device: torch.device | None) -> bytes:
+    if backend == "torch":
+        t = raw if isinstance(raw, torch.Tensor) else torch.from_numpy(raw.copy())  # copy: frombuffer is read-only
+        return torch_backend.compress(t.to(device) if device is not None else t, s, w, c)
+    host = raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw
+    if backend == "cpu":
+        return cpu.compress(host, s, w, c)
+    return reference.compress(host, s, w, c)
+
+
+def _auto(
+    raw: np.ndarray | torch.Tensor, itemsize: int, w: int, c: int, backend: str, device: torch.device | None
+) -> tuple[int, bytes | None]:
+    """(S, the blob when the sample already was the whole input, else None)."""
+    s = 4 if itemsize % 4 == 0 else 2 if itemsize % 2 == 0 else 1
+    if s == 1:
+        return 1, None
+    if c % s:
+        raise ValueError(
+            f"chunk must be a multiple of the symbol size symbol_size='auto' picks from the item size {itemsize} "
+            f"({s} bytes), got {c}; pass symbol_size explicitly or a chunk that is a multiple of {s}"
+        )
+    sample = raw[: AUTO_SAMPLE_CHUNKS * c]
+    wide, narrow = _run(sample, s, w, c, backend, device), _run(sample, 1, w, c, backend, device)
+    s = 1 if len(narrow) < len(wide) else s
+    if len(sample) == len(raw):
+        return s, narrow if s == 1 else wide
+    return s, None
+
+
+def choose_symbol_size(
+    data: Data,
+    *,
+    window: int = 128,
+    chunk: int = 2048,
+    backend: str = "auto",
+    device: str | torch.device | None = None,
+) -> int:
+    """The symbol size ``symbol_size="auto"`` picks for ``data`` (1, 2 or 4 bytes).
+
+    Rule (our reading of GPULZ: match whole data-type values, but byte symbols when that pays better): start from the
+    item size — 4 if it is a multiple of 4 (float32, int32, and 8-byte types such as float64/int64 as two 4-byte
+    symbols), else 2 if even (int16, float16, bfloat16), else 1 (bytes, int8, uint8, bool). If that is 2 or 4,
+    compress the first ``AUTO_SAMPLE_CHUNKS`` chunks (all of a small input) with it and with 1 byte, same window and
+    chunk, and fall back to 1 when the byte symbols give the smaller blob (ties keep the wider symbol). The choice
+    depends only on the bytes, so every backend makes the same one.
+    """
+    raw, itemsize = _as_raw(data)
+    dev = _check_device(device)
+    check_params(1, window, chunk)
+    return _auto(raw, itemsize, window, chunk, _resolve_backend(backend, raw, dev), dev)[0]
+
+
+def compress(
+    data: Data,
+    *,
+    symbol_size: int | str = "auto",
+    window: int = 128,
+    chunk: int = 2048,
+    backend: str = "auto",
+    device: str | torch.device | None = None,
+) -> bytes:
+    """LZSS-compress the bytes of ``data`` into a self-describing blob (layout: :mod:`effdl.hardware.lzss.format`).
+
+    Args:
+        data: bytes-like, or a numpy array / torch tensor of any shape and dtype; its bytes as stored (C order) are
+            compressed, so ``decompress`` returns ``arr.tobytes()``. At most 2**32 − 1 bytes.
+        symbol_size: bytes per symbol, 1, 2 or 4, or ``"auto"`` (see :func:`choose_symbol_size`).
+        window: how far back a match may start, 1..255 symbols.
+        chunk: bytes per independently compressed chunk, a multiple of the symbol size, up to 2**24.
+        backend: ``"cpu"`` (numba, parallel over chunks), ``"torch"`` (tensor ops on ``device``), ``"reference"``
+            (NumPy/Python, slow) or ``"auto"``: ``"torch"`` for data on (or ``device`` naming) an accelerator, else
+            ``"cpu"``, else ``"torch"`` on the CPU when numba is missing. All give byte-identical blobs.
+        device: where the torch backend computes (default: the tensor's device, else CPU); other backends accept
+            only None or a CPU device.
+
+    Returns:
+        The blob (bytes); its size over ``len(data bytes)`` is the compression ratio's inverse.
+    """
+    raw, itemsize = _as_raw(data)
+    dev = _check_device(device)
+    name = _resolve_backend(backend, raw, dev)
+    n = raw.numel() if isinstance(raw, torch.Tensor) else raw.size
+    if n > (1 << 32) - 1:
+        raise ValueError(f"data must be at most 2**32 - 1 bytes (the format's u32 length), got {n}")
+    if isinstance(symbol_size, str) and symbol_size == "auto":
+        check_params(1, window, chunk)  # window, and chunk as far as S = 1 goes; _auto checks it against S
+        s, blob = _auto(raw, itemsize, window, chunk, name, dev)
+        if blob is not None:
+            return blob
+    else:
+        if symbol_size not in SYMBOL_SIZES or isinstance(symbol_size, bool):
+            raise ValueError(f"symbol_size must be 'auto' or one of {SYMBOL_SIZES}, got {symbol_size!r}")
+        s = symbol_size  # type: ignore[assignment]
+    s, w, c = check_params(s, window, chunk)
+    return _run(raw, s, w, c, name, dev)
+
+
+def decompress(blob: bytes | bytearray | memoryview | np.ndarray, *, backend: str = "auto") -> bytes:
+    """Decode a blob made by :func:`compress` back into the original bytes.
+
+    The blob is treated as untrusted: anything but a valid container (truncated, corrupted, forged) raises
+    :class:`~effdl.hardware.lzss.format.LZSSFormatError` (a ``ValueError``); the output never exceeds the length the
+    header states, itself bounded (see :mod:`effdl.hardware.lzss.format`), and its CRC32 is checked.
+
+    Args:
+        blob: bytes-like or a 1-D uint8 numpy array.
+        backend: ``"cpu"`` (numba, parallel over chunks), ``"reference"`` or ``"auto"`` (``"cpu"`` when numba is
+            installed, else ``"reference"``). Both accept and reject exactly the same blobs.
+    """
+    if not isinstance(backend, str) or backend not in DECODE_BACKENDS:
+        raise ValueError(f"backend must be one of {DECODE_BACKENDS} for decompress, got {backend!r}")
+    if backend == "cpu" or (backend == "auto" and cpu.AVAILABLE):
+        return cpu.decompress(blob)
+    return reference.decompress(blob)

@@ -1,0 +1,336 @@
+"""LZSS codec: round trips, byte-identical backends, the documented parse, argument checks, ratios."""
+
+import zlib
+
+import matplotlib.cbook
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from effdl.hardware import lzss
+from effdl.hardware.lzss import Token, cpu, format, reference
+
+BACKENDS = ("reference", "cpu", "torch")
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _all_backends(data, **kw) -> bytes:
+    """The blob, after checking every backend emits the same one and both decoders restore the input."""
+    blobs = {b: lzss.compress(data, backend=b, **kw) for b in BACKENDS}
+    assert blobs["reference"] == blobs["cpu"] == blobs["torch"], {b: len(x) for b, x in blobs.items()}
+    raw = data if isinstance(data, bytes) else np.asarray(data).tobytes()
+    for b in ("reference", "cpu"):
+        assert lzss.decompress(blobs["cpu"], backend=b) == raw
+    return blobs["cpu"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Round trips and identical blobs
+# ----------------------------------------------------------------------------------------------------
+
+_rng = np.random.default_rng(0)
+EDGE_CASES = {
+    "empty": b"",
+    "one byte": b"\x07",
+    "shorter than a symbol": b"\x01\x02\x03",
+    "not a multiple of S or C": bytes(_rng.integers(0, 4, 1001, dtype=np.uint8)),
+    "all-zero chunks": bytes(777),
+    "highly repetitive": b"effdl!" * 170,
+    "random bytes": bytes(_rng.integers(0, 256, 700, dtype=np.uint8)),
+    "runs": np.repeat(_rng.integers(0, 3, 200, dtype=np.uint8), _rng.integers(1, 9, 200)).tobytes(),
+}
+
+
+@pytest.mark.parametrize("case", EDGE_CASES)
+@pytest.mark.parametrize(("symbol_size", "chunk"), [(1, 64), (2, 130), (4, 256)])
+def test_edge_cases_round_trip_identically(case, symbol_size, chunk):
+    data = EDGE_CASES[case]
+    blob = _all_backends(data, symbol_size=symbol_size, window=37, chunk=chunk)
+    h = lzss.read_header(blob)
+    assert (h.symbol_size, h.window, h.chunk, h.length) == (symbol_size, 37, chunk, len(data))
+    assert h.chunks == -(-(len(data) - len(data) % symbol_size) // chunk)
+
+
+def test_trailing_bytes_are_stored_raw_before_the_crc():
+    blob = lzss.compress(b"\x00" * 16 + b"xyz", symbol_size=4, window=8, chunk=8)
+    assert lzss.read_header(blob).chunks == 2
+    assert blob[-7:-4] == b"xyz"
+    assert int.from_bytes(blob[-4:], "little") == zlib.crc32(b"\x00" * 16 + b"xyz")
+
+
+def test_all_zero_data_compresses_to_one_literal_and_long_matches_per_chunk():
+    tokens = lzss.parse(lzss.compress(bytes(2048), symbol_size=1, window=128, chunk=1024))
+    # per chunk: literal, then matches of 255 at offset 1 (1 + 4·255 = 1021), then one of 3
+    per_chunk = [(t.kind, t.length, t.offset) for t in tokens if t.chunk == 0]
+    assert per_chunk == [("literal", 1, 0)] + [("match", 255, 1)] * 4 + [("match", 3, 1)]
+    assert next(t.symbol for t in tokens if t.chunk == 1) == 1024
+
+
+def _sample(name: str, key: str) -> np.ndarray:
+    return matplotlib.cbook.get_sample_data(name)[key]
+
+
+@pytest.mark.parametrize("symbol_size", [1, 2, 4, "auto"])
+def test_real_float32_field_round_trips_identically(symbol_size):
+    topo = _sample("topobathy.npz", "topo")  # float32 (91, 120) elevation
+    assert topo.dtype == np.float32
+    _all_backends(topo, symbol_size=symbol_size)
+
+
+@pytest.mark.parametrize("symbol_size", [1, 2, 4])
+def test_real_int16_dem_round_trips_identically(symbol_size):
+    dem = _sample("jacksboro_fault_dem.npz", "elevation")  # int16 (344, 403)
+    assert dem.dtype == np.int16
+    _all_backends(dem[:64], symbol_size=symbol_size, window=200, chunk=4096)  # the reference is slow: a slice
+    full = lzss.compress(dem, symbol_size=symbol_size, backend="cpu")  # 136 chunks: the threaded path
+    assert full == lzss.compress(dem, symbol_size=symbol_size, backend="torch")
+    assert lzss.decompress(full) == dem.tobytes()
+
+
+def test_threaded_cpu_path_matches_the_torch_blob(monkeypatch):
+    data = np.repeat(np.arange(40000, dtype=np.uint16) % 251, 3)
+    expected = lzss.compress(data, symbol_size=2, chunk=512, backend="torch")
+    monkeypatch.setattr(cpu, "_threads", lambda: 4)  # 469 chunks in 16 groups on 4 pool threads
+    threaded = lzss.compress(data, symbol_size=2, chunk=512, backend="cpu")
+    assert threaded == expected
+    assert lzss.decompress(threaded, backend="cpu") == data.tobytes()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.lists(st.integers(0, 2), max_size=400).map(bytes),  # a tiny alphabet: many overlapping matches
+        st.tuples(st.binary(min_size=1, max_size=12), st.integers(1, 60)).map(lambda t: t[0] * t[1]),
+    ),
+    symbol_size=st.sampled_from([1, 2, 4]),
+    window=st.integers(1, 255),
+    chunk_symbols=st.integers(1, 80),
+)
+def test_property_any_bytes_round_trip_identically(data, symbol_size, window, chunk_symbols):
+    _all_backends(data, symbol_size=symbol_size, window=window, chunk=chunk_symbols * symbol_size)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytearray(b"abcabcabc" * 9),
+        memoryview(np.arange(50, dtype=np.int16) % 7),
+        np.arange(60, dtype=np.float64).reshape(6, 10)[:, ::2],  # non-contiguous: its C-order bytes
+        np.array(3.5, dtype=np.float32),  # 0-d
+        torch.arange(80, dtype=torch.bfloat16).reshape(8, 10).t(),
+        torch.tensor([True, False] * 30),
+    ],
+    ids=["bytearray", "memoryview-int16", "strided-float64", "0-d", "bf16-transposed", "bool"],
+)
+def test_inputs_of_every_kind_decompress_to_their_bytes(data):
+    if isinstance(data, torch.Tensor):
+        expected = data.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+    elif isinstance(data, np.ndarray):
+        expected = np.ascontiguousarray(data).tobytes()
+    else:
+        expected = bytes(data)
+    for backend in BACKENDS:
+        assert lzss.decompress(lzss.compress(data, backend=backend)) == expected
+
+
+# ----------------------------------------------------------------------------------------------------
+# The documented parse: exact tokens
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_tokens_of_a_small_example_are_the_greedy_parse():
+    blob = lzss.compress(b"abcabcabcX", symbol_size=1, window=8, chunk=64, backend="reference")
+    assert lzss.parse(blob) == [
+        Token(0, 0, "literal", 1, 0),
+        Token(0, 1, "literal", 1, 0),
+        Token(0, 2, "literal", 1, 0),
+        Token(0, 3, "match", 6, 3),  # overlapping copy: offset 3 < length 6 repeats the period
+        Token(0, 9, "literal", 1, 0),
+    ]
+    # layout: header, 1 flag + 1 data end, flag byte 0b01000 (token 3 is the match), data a b c 6 3 X, crc
+    assert blob[20:28] == (1).to_bytes(4, "little") + (6).to_bytes(4, "little")
+    assert blob[28] == 0b1000 and blob[29:35] == b"abc\x06\x03X"
+    assert len(blob) == 20 + 8 + 1 + 6 + 4
+
+
+def test_equally_long_matches_take_the_nearest_offset():
+    data = b"abXabYab"  # at 6, "ab" occurs 3 back and 6 back
+    for backend in BACKENDS:
+        tokens = lzss.parse(lzss.compress(data, symbol_size=1, window=8, chunk=8, backend=backend))
+        assert tokens[-1] == Token(0, 6, "match", 2, 3)
+
+
+def test_multi_byte_symbols_match_whole_values_with_minimum_one():
+    data = np.array([7, 9, 7, 9, 9, 1000], dtype=np.int16)
+    tokens = lzss.parse(lzss.compress(data, symbol_size=2, window=4, chunk=12))
+    assert [(t.kind, t.length, t.offset) for t in tokens] == [
+        ("literal", 1, 0),
+        ("literal", 1, 0),
+        ("match", 2, 2),
+        ("match", 1, 1),  # one symbol is enough for S = 2
+        ("literal", 1, 0),
+    ]
+    assert lzss.min_match(1) == 2 and lzss.min_match(2) == lzss.min_match(4) == 1
+
+
+def test_matches_never_cross_a_chunk_and_stop_at_255():
+    data = bytes(600)
+    for t in lzss.parse(lzss.compress(data, symbol_size=1, window=255, chunk=300)):
+        assert t.symbol // 300 == (t.symbol + t.length - 1) // 300 == t.chunk
+        assert t.length <= 255 and t.offset <= min(255, t.symbol % 300)
+
+
+def test_reference_longest_match_helper():
+    sym = np.array([1, 2, 1, 2, 1, 2, 3], dtype=np.uint32)
+    assert reference.longest_match(sym, 0, 8) == (0, 0)
+    assert reference.longest_match(sym, 2, 8) == (4, 2)
+    assert reference.longest_match(sym, 2, 1) == (0, 1)  # no match within one symbol
+
+
+# ----------------------------------------------------------------------------------------------------
+# symbol_size="auto"
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_auto_symbol_size_follows_the_item_size():
+    # values drawn from a pool of 100: whole-value symbols find them in the window, bytes mostly do not
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, 100, 3000)
+    for pool, s in [
+        (rng.integers(0, 1 << 16, 100).astype(np.uint16), 2),
+        (rng.standard_normal(100).astype(np.float32), 4),
+        (rng.standard_normal(100), 4),  # 8-byte items: two 4-byte symbols each
+    ]:
+        data = pool[draws]
+        assert lzss.choose_symbol_size(data) == s, data.dtype
+        assert lzss.read_header(lzss.compress(data)).symbol_size == s
+    assert lzss.choose_symbol_size(b"abc" * 100) == 1
+    assert lzss.choose_symbol_size(rng.standard_normal(300).astype(np.float32).view(np.int8)) == 1
+
+
+def test_auto_falls_back_to_bytes_when_they_compress_better():
+    # an odd byte period within short chunks: byte symbols match after one period, 2-byte symbols after two
+    data = np.frombuffer(np.tile(np.random.default_rng(3).integers(0, 256, 101, dtype=np.uint8), 40)[:4040], np.uint16)
+    one = lzss.compress(data, symbol_size=1, chunk=512)
+    two = lzss.compress(data, symbol_size=2, chunk=512)
+    assert len(one) < len(two)
+    assert lzss.choose_symbol_size(data, chunk=512) == 1
+    assert lzss.compress(data, chunk=512) == one  # a small input: the sample is the whole input
+    big = np.tile(data, 10)  # larger than the sample: decided on the first AUTO_SAMPLE_CHUNKS chunks
+    assert lzss.compress(big, chunk=512) == lzss.compress(big, symbol_size=1, chunk=512)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Arguments
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"symbol_size": 3}, r"symbol_size must be 'auto' or one of \(1, 2, 4\), got 3"),
+        ({"symbol_size": True}, "symbol_size"),
+        ({"symbol_size": "2"}, "symbol_size"),
+        ({"window": 0}, r"window must be an int in 1\.\.255 \(symbols\), got 0"),
+        ({"window": 256}, "window"),
+        ({"window": 2.0}, "window"),
+        ({"chunk": 0}, "chunk must be an int"),
+        ({"chunk": 6, "symbol_size": 4}, r"multiple of symbol_size=4, got 6"),
+        ({"chunk": (1 << 24) + 4, "symbol_size": 4}, "chunk"),
+        ({"chunk": 6}, "symbol size symbol_size='auto' picks"),  # float32 data: auto wants S = 4
+        ({"backend": "gpu"}, r"backend must be one of \('auto', 'cpu', 'torch', 'reference'\), got 'gpu'"),
+        ({"device": "nonsense"}, "device must be a torch device"),
+        ({"device": "cuda", "backend": "cpu"}, "needs backend='torch'"),
+    ],
+)
+def test_bad_arguments_raise_value_errors_naming_them(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lzss.compress(np.zeros(100, np.float32), **kwargs)
+
+
+def test_bad_input_types_raise_type_errors():
+    for bad in ([1, 2, 3], "text", 3, np.array([object()])):
+        with pytest.raises(TypeError, match="data must"):
+            lzss.compress(bad)
+    for bad in ("text", [1], np.zeros(3, np.int16)):
+        with pytest.raises(TypeError, match="blob must"):
+            lzss.decompress(bad)
+    with pytest.raises(ValueError, match=r"backend must be one of \('auto', 'cpu', 'reference'\)"):
+        lzss.decompress(lzss.compress(b"x"), backend="torch")
+
+
+def test_without_numba_cpu_raises_and_auto_falls_back(monkeypatch):
+    data = b"fall back " * 50
+    expected = lzss.compress(data, backend="cpu")
+    monkeypatch.setattr(cpu, "AVAILABLE", False)
+    with pytest.raises(ImportError, match="backend='cpu' needs numba"):
+        lzss.compress(data, backend="cpu")
+    with pytest.raises(ImportError, match="numba"):
+        lzss.decompress(expected, backend="cpu")
+    assert lzss.compress(data) == expected  # auto → torch on the CPU
+    assert lzss.decompress(expected) == data  # auto → reference
+
+
+def test_header_round_trips_and_format_constants():
+    h = format.Header(symbol_size=2, window=9, chunk=64, length=131, chunks=3)
+    assert h.to_bytes()[:4] == b"EDLZ" and len(h.to_bytes()) == format.HEADER_SIZE == 20
+    assert (h.tail, h.n_symbols, h.chunk_symbols, list(h.symbols_per_chunk())) == (1, 65, 32, [32, 32, 1])
+    assert lzss.read_header(h.to_bytes() + bytes(4)) == h
+
+
+# ----------------------------------------------------------------------------------------------------
+# Ratios (the paper's trend and the issue's bar) on quantization codes of real fields
+# ----------------------------------------------------------------------------------------------------
+
+
+def _lorenzo_codes(field: np.ndarray, rel_error: float) -> np.ndarray:
+    """uint16 codes as cuSZ makes them: prequantize to 2·eb steps, 2-D Lorenzo prediction, offset by the radius."""
+    x = field.astype(np.float64)
+    q = np.round(x / (2 * rel_error * (x.max() - x.min()))).astype(np.int64)
+    pred = np.zeros_like(q)
+    pred[1:, 1:] = q[:-1, 1:] + q[1:, :-1] - q[:-1, :-1]
+    pred[0, 1:], pred[1:, 0] = q[0, :-1], q[:-1, 0]
+    delta = q - pred
+    return np.where(np.abs(delta) < 32768, delta + 32768, 0).astype(np.uint16)  # 0 marks an outlier
+
+
+@pytest.mark.parametrize(("name", "key"), [("topobathy.npz", "topo"), ("jacksboro_fault_dem.npz", "elevation")])
+def test_two_byte_symbols_beat_bytes_and_lz4_on_quantization_codes(name, key):
+    import lz4.frame
+
+    codes = _lorenzo_codes(_sample(name, key), rel_error=1e-2)
+    raw = codes.tobytes()
+    ratio = {s: len(raw) / len(lzss.compress(codes, symbol_size=s)) for s in (1, 2)}
+    lz4_ratio = len(raw) / len(lz4.frame.compress(raw))
+    assert ratio[2] >= ratio[1] > 1
+    assert ratio[2] >= lz4_ratio
+    assert lzss.choose_symbol_size(codes) == 2
+
+
+# ----------------------------------------------------------------------------------------------------
+# CUDA (skipped without a device)
+# ----------------------------------------------------------------------------------------------------
+
+
+@cuda
+@pytest.mark.parametrize("symbol_size", [1, 2, 4])
+def test_cuda_tensor_gives_the_cpu_blob(symbol_size):
+    dem = _sample("jacksboro_fault_dem.npz", "elevation")
+    on_gpu = torch.from_numpy(dem).cuda()
+    blob = lzss.compress(on_gpu, symbol_size=symbol_size)  # auto backend → torch on the tensor's device
+    assert blob == lzss.compress(dem, symbol_size=symbol_size, backend="cpu")
+    assert blob == lzss.compress(dem, symbol_size=symbol_size, backend="torch", device="cuda")
+    assert lzss.decompress(blob) == dem.tobytes()
+
+
+@cuda
+def test_cuda_property_style_inputs_match_cpu():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        s = int(rng.choice([1, 2, 4]))
+        data = bytes(rng.integers(0, 3, int(rng.integers(0, 3000)), dtype=np.uint8))
+        kw = {"symbol_size": s, "window": int(rng.integers(1, 256)), "chunk": s * int(rng.integers(1, 600))}
+        assert lzss.compress(data, backend="torch", device="cuda", **kw) == lzss.compress(data, backend="cpu", **kw)
