@@ -13,17 +13,25 @@ from torch import nn
 from effdl.core.footprint import count_flops, pareto_front
 
 __all__ = [
+    "LZSS_DECODE_TOKENS",
     "check_affine_qparams",
     "check_conv_macs",
     "check_csr_bits",
     "check_kd_loss",
     "check_linear_macs",
     "check_lowrank_params",
+    "check_lzss_blob_size",
+    "check_lzss_decode",
     "check_magnitude_prune",
     "check_pareto_front",
+    "check_range_penalties",
+    "check_soft_max_min",
     "check_softened",
     "check_symmetric_quantize",
+    "check_transformer_params",
     "check_truncated_svd",
+    "check_unigram_entropy",
+    "lzss_exercise_input",
 ]
 
 
@@ -441,4 +449,290 @@ def check_symmetric_quantize(fn: Callable[[torch.Tensor, int], torch.Tensor] | N
         return _verdict(False, "", hint + f" (trial {trial + 1}, bits={bits})")
     return _verdict(
         True, f"your codes match effdl.compress.quant.quantize on {trials} tensors (2..{1 + trials} bits).", ""
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Range regularization (chapter 05)
+
+R2_WEIGHT = ((0.4, -1.5), (0.9, -0.2))  # the 2×2 weight of exercise 1
+
+
+def check_range_penalties(
+    linf: float | None,
+    margin: float | None,
+    *,
+    weight: Sequence[Sequence[float]] = R2_WEIGHT,
+    M: float = 0.5,
+    tol: float = 1e-3,
+) -> bool:
+    """Exercise: the L∞ penalty ``max|W|`` and the margin penalty ``Σ relu(|W| − |M|)² + |M|`` of ``weight`` by
+    hand (strength λ = 1). Compared with :class:`~effdl.compress.range_reg.LInfRegularizer` and
+    :class:`~effdl.compress.range_reg.MarginRegularizer` (margin fixed at ``M``); common slips get a hint."""
+    from effdl.compress.range_reg import LInfRegularizer, MarginRegularizer
+
+    if _missing(linf) or _missing(margin):
+        return False
+    try:
+        got_linf, got_margin = float(linf), float(margin)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _verdict(False, "", f"give two numbers, got linf={linf!r}, margin={margin!r}")
+    w = torch.tensor(weight, dtype=torch.float64)
+    layer = nn.Linear(w.shape[1], w.shape[0], bias=False).double()
+    with torch.no_grad():
+        layer.weight.copy_(w)
+    want_linf = LInfRegularizer(layer, strength=1.0)(layer).item()
+    want_margin = MarginRegularizer(layer, strength=1.0, init=float(M))(layer).item()
+    ok_linf = abs(got_linf - want_linf) <= tol
+    ok_margin = abs(got_margin - want_margin) <= tol
+    if ok_linf and ok_margin:
+        return _verdict(True, f"L∞ = max|W| = {want_linf:g}; margin = {want_margin:g} (λ = 1, M = {M:g}).", "")
+    if not ok_linf:
+        linf_slips = {
+            "take the largest absolute value, not the largest signed value": w.max().item(),
+            "that is the L1 norm (the sum of |w|); L∞ is the single largest |w|": w.abs().sum().item(),
+            "that is the range max − min; the L∞ penalty is max|w|": (w.max() - w.min()).item(),
+        }
+        for hint, value in linf_slips.items():
+            if abs(got_linf - value) <= tol:
+                return _verdict(False, "", f"L∞: {hint}.")
+        return _verdict(False, "", f"L∞ = {got_linf:g} is not right: which weight has the largest |w|?")
+    over = (w.abs() - M).clamp(min=0)
+    margin_slips = {
+        "you left out the + |M| term that makes the margin itself shrink": over.pow(2).sum().item(),
+        "square each excess relu(|w| − M) before summing": over.sum().item() + M,
+        "use |w|: negative weights beyond −M are outliers too": (w - M).clamp(min=0).pow(2).sum().item() + M,
+    }
+    for hint, value in margin_slips.items():
+        if abs(got_margin - value) <= tol:
+            return _verdict(False, "", f"L∞ is right; margin: {hint}.")
+    return _verdict(
+        False, "", f"L∞ is right; margin = {got_margin:g} is not: list relu(|w| − {M:g}) for every weight first."
+    )
+
+
+def check_soft_max_min(
+    fn: Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]] | None,
+    *,
+    trials: int = 12,
+    seed: int = 0,
+    rtol: float = 1e-4,
+) -> bool:
+    """Exercise: ``fn(w, alpha) -> (smax, smin)``, the soft maximum ``Σ w_i e^{α w_i} / Σ e^{α w_j}`` and soft
+    minimum (the same with ``−α``) over all entries of ``w``. Compared with
+    :meth:`~effdl.compress.range_reg.SoftMinMaxRegularizer.soft_max_min` on random tensors, including large
+    ``alpha`` where a naive ``exp`` overflows; the log-sum-exp "soft max" and swapped outputs get a hint."""
+    from effdl.compress.range_reg import SoftMinMaxRegularizer
+
+    if _missing(fn):
+        return False
+    if not callable(fn):
+        raise TypeError(f"fn must be a function (w, alpha) -> (smax, smin), got {fn!r}")
+    gen = torch.Generator().manual_seed(seed)
+    for trial in range(trials):
+        shape = [(5,), (3, 4), (2, 3, 3)][trial % 3]
+        w = torch.randn(*shape, generator=gen) * [0.1, 1.0][trial % 2]
+        alpha = [0.0, 1.0, 10.0, 100.0, 500.0, 2000.0][trial % 6]
+        want = [v.item() for v in SoftMinMaxRegularizer.soft_max_min(w, torch.tensor(alpha))]
+        try:
+            out = fn(w.clone(), alpha)
+            got = [float(v.item() if isinstance(v, torch.Tensor) else v) for v in out]
+        except Exception as err:
+            return _verdict(False, "", f"your function raised {type(err).__name__}: {err}")
+        if len(got) != 2:
+            return _verdict(False, "", f"return two numbers (smax, smin), got {len(got)}")
+
+        def close(a: float, b: float) -> bool:
+            return abs(a - b) <= rtol * max(1.0, abs(b))
+
+        if close(got[0], want[0]) and close(got[1], want[1]):
+            continue
+        where = f"(trial {trial + 1}: {tuple(shape)} weights, alpha = {alpha:g})"
+        if any(v != v or v in (float("inf"), float("-inf")) for v in got):
+            return _verdict(
+                False, "", f"you returned {got} {where}: e^(α·w) overflows; subtract the max first (torch.softmax does)"
+            )
+        if close(got[0], want[1]) and close(got[1], want[0]):
+            return _verdict(False, "", f"smax and smin are swapped {where}")
+        flat = w.flatten().double()
+        if alpha > 0:
+            lse = (torch.logsumexp(alpha * flat, 0) / alpha).item(), (-torch.logsumexp(-alpha * flat, 0) / alpha).item()
+            if close(got[0], lse[0]) and close(got[1], lse[1]):
+                return _verdict(
+                    False,
+                    "",
+                    "that is the log-sum-exp soft max (1/α)·log Σ e^(α·w); R² uses the softmax-weighted average "
+                    f"Σ w_i·softmax(α·w)_i {where}",
+                )
+        return _verdict(
+            False, "", f"you returned ({got[0]:.6f}, {got[1]:.6f}), expected ({want[0]:.6f}, {want[1]:.6f}) {where}"
+        )
+    return _verdict(True, f"your soft max and min match soft_max_min on {trials} tensors, α from 0 to 2000.", "")
+
+
+def check_transformer_params(
+    answer: int | float | None,
+    *,
+    vocab_size: int = 98,
+    width: int = 64,
+    depth: int = 2,
+    context: int = 64,
+    mlp_ratio: int = 4,
+) -> bool:
+    """Exercise: the number of parameters of a ``TinyTransformer`` (tied token embedding / LM head, learned
+    position embedding, ``depth`` pre-norm blocks with biases, final LayerNorm) counted by hand; the truth is
+    :meth:`effdl.core.models.TinyTransformer.param_count_formula`."""
+    from effdl.core.models import TinyTransformer
+
+    if _missing(answer):
+        return False
+    truth = TinyTransformer.param_count_formula(vocab_size, width, depth, context, mlp_ratio)
+    d, r = width, mlp_ratio
+    good = f"{truth:,} parameters, of which {depth * ((4 + 2 * r) * d * d + (9 + r) * d):,} in the blocks."
+    if answer == truth:
+        return _verdict(True, good, "")
+    slips = {
+        truth + vocab_size * d: "the LM head shares its weight with the token embedding (tied): count it once.",
+        truth - context * d: "the learned position embedding has context × width parameters too.",
+        truth - depth * (9 + r) * d - 2 * d: "biases and LayerNorms count too (each LayerNorm has 2·width).",
+        truth - 2 * d: "the final LayerNorm (2·width) is missing.",
+        truth - depth * 4 * d: "each block has two LayerNorms of 2·width parameters each.",
+    }
+    hint = slips.get(int(answer), "")
+    if not hint:
+        hint = (
+            f"you said {answer:,}. Per block: qkv (d → 3d) and the attention output (d → d) with biases, the MLP "
+            f"(d → {r}d → d) with biases, two LayerNorms; plus the embeddings (vocab·d + context·d) and a final "
+            "LayerNorm."
+        )
+    return _verdict(False, "", hint)
+
+
+def check_unigram_entropy(answer: float | None, *, text: str = "abracadabra", tol: float = 1e-3) -> bool:
+    """Exercise: the unigram entropy of ``text`` in bits per character, ``−Σ p(c) log2 p(c)`` over its characters'
+    frequencies: the loss of the best model that ignores context. The truth is
+    :func:`effdl.core.data.unigram_entropy_bits` of the encoded text."""
+    import math
+
+    from effdl.core.data import encode, unigram_entropy_bits
+
+    if _missing(answer):
+        return False
+    truth = unigram_entropy_bits(encode(text))
+    got = float(answer)  # type: ignore[arg-type]
+    if abs(got - truth) <= tol:
+        return _verdict(True, f"{truth:.4f} bits/char for {text!r}.", "")
+    if abs(got - truth * math.log(2)) <= tol:
+        return _verdict(False, "", "that is in nats (natural log): use log2 for bits.")
+    if abs(got - math.log2(len(set(text)))) <= tol:
+        return _verdict(False, "", "that assumes every character is equally likely; weight log2 p(c) by p(c).")
+    return _verdict(False, "", f"you said {got:.4f}; count each character, p(c) = count / {len(text)}.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# LZSS for multi-byte data (chapter 09)
+
+# (kind, length, offset) of the tokens the reader decodes by hand: S = 1 byte, the symbols are letters
+LZSS_DECODE_TOKENS: tuple[tuple[str, ...] | tuple[str, int, int], ...] = (
+    ("literal", "a"),
+    ("literal", "b"),
+    ("match", 5, 2),
+    ("literal", "c"),
+    ("match", 4, 4),
+)
+
+
+def _decode_by_hand(tokens: Sequence[tuple]) -> tuple[str, str]:
+    """(the right decoding, the one a reader gets who copies each match from its source once, without overlap)."""
+    out, once = "", ""
+    for t in tokens:
+        if t[0] == "literal":
+            out, once = out + t[1], once + t[1]
+        else:
+            _, length, offset = t
+            for _ in range(length):
+                out += out[-offset]
+            src = once[len(once) - offset :][:length]
+            once += src
+    return out, once
+
+
+def check_lzss_decode(answer: str | bytes | None, *, tokens: Sequence[tuple] = LZSS_DECODE_TOKENS) -> bool:
+    """Exercise: decode an LZSS token list by hand (S = 1: every symbol is one letter). ``tokens``: ``("literal",
+    letter)`` or ``("match", length, offset)``. The checker compresses your answer with the codec (greedy parse,
+    W = 255) and accepts it when the codec emits exactly these tokens."""
+    if _missing(answer):
+        return False
+    from effdl.hardware import lzss
+
+    text = answer.decode("latin-1") if isinstance(answer, bytes) else str(answer)
+    right, once = _decode_by_hand(tokens)
+    want = [(t[0], 1, 0) if t[0] == "literal" else (t[0], int(t[1]), int(t[2])) for t in tokens]
+    blob = lzss.compress(text.encode("latin-1", "replace"), symbol_size=1, window=255, chunk=4096, backend="reference")
+    got = [(t.kind, t.length, t.offset) for t in lzss.parse(blob)]
+    if got == want:
+        return _verdict(True, f"{text!r}: the codec encodes it as exactly these {len(want)} tokens.", "")
+    if text == once:
+        hint = (
+            "a match copies one symbol at a time, so when its length is larger than its offset it re-reads what it "
+            "has just written: (length 5, offset 2) after 'ab' gives 'ababa'."
+        )
+    elif len(text) != len(right):
+        hint = (
+            f"the output has {len(right)} symbols ({len(text)} in yours): a literal adds one, a match adds "
+            "`length` symbols copied from `offset` symbols back."
+        )
+    else:
+        hint = "the length is right; check each match's source: it starts `offset` symbols before the match."
+    return _verdict(False, "", hint)
+
+
+def lzss_exercise_input() -> bytes:
+    """The blob-size exercise's input (:func:`check_lzss_blob_size`): a noisy uint16 staircase, 600 values (1,200
+    bytes), and one odd byte."""
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    steps = np.repeat(rng.integers(0, 40, 40), rng.integers(5, 25, 40))[:600]
+    return np.concatenate([(steps + 1000).astype("<u2").view(np.uint8), np.array([7], np.uint8)]).tobytes()
+
+
+def check_lzss_blob_size(
+    answer: int | None, *, data: bytes | None = None, symbol_size: int = 2, window: int = 64, chunk: int = 512
+) -> bool:
+    """Exercise: the size in bytes of the blob of ``data`` (default: the notebook's 1,201-byte staircase) with the
+    given S, W and C, computed from its token counts per chunk and the layout in
+    :mod:`effdl.hardware.lzss.format`. The checker compresses ``data`` and compares with ``len(blob)``."""
+    if _missing(answer):
+        return False
+    from effdl.hardware import lzss
+    from effdl.hardware.lzss.format import chunk_stats
+
+    raw = lzss_exercise_input() if data is None else bytes(data)
+    blob = lzss.compress(raw, symbol_size=symbol_size, window=window, chunk=chunk)
+    truth = len(blob)
+    st = chunk_stats(blob)
+    k, tail = len(st["symbols"]), len(raw) % symbol_size
+    tokens = st["matches"] + st["literals"]
+    hints = {
+        truth - 8 * k: f"you left out the two tables: 4 + 4 bytes per chunk ({k} chunks).",
+        truth - 4: "you left out the CRC32 at the end (4 bytes).",
+        truth - 20: "you left out the 20-byte header.",
+        truth - tail: f"you left out the raw tail ({tail} byte(s) that do not fill a symbol).",
+        truth - int(st["flag_bytes"].sum()) + int(tokens.sum()): "a flag is one bit, not one byte: ceil(tokens / 8).",
+        truth - int(st["flag_bytes"].sum()) + -(-int(tokens.sum()) // 8): "flag bytes are rounded up per chunk.",
+        truth - int(st["literals"].sum()) * (symbol_size - 1): f"a literal is S = {symbol_size} bytes, not one.",
+        truth + 2 * int(st["matches"].sum()): "a match is 2 bytes (length and offset), whatever S is.",
+    }
+    hint = hints.get(int(answer), "") if int(answer) != truth else ""
+    return _verdict(
+        int(answer) == truth,
+        f"{truth:,} bytes = 20 (header) + {8 * k} (tables) + {int(st['flag_bytes'].sum())} (flags) + "
+        f"{int(st['data_bytes'].sum()):,} (data) + {tail} (tail) + 4 (CRC).",
+        f"you said {int(answer):,}. "
+        + (
+            hint
+            or "add: header 20, tables 8 per chunk, flag bytes ceil(tokens/8) per chunk, S bytes per literal, "
+            "2 per match, the tail and the CRC (4)."
+        ),
     )

@@ -102,6 +102,33 @@ CATALOGUE: tuple[Chapter, ...] = (
         quick_s=45,
         full_s=150,
     ),
+    Chapter(
+        name="05_range_regularization",
+        title="Range regularization (R²)",
+        topic="L∞, margin and soft-min-max range losses added during training remove weight outliers; weight "
+        "histograms; accuracy after 2/4-bit PTQ and 1/2-bit k-means against a weight-decay baseline over seeds.",
+        papers="Kundu et al. 2023 (R²: Range Regularization for Model Compression and Quantization)",
+        quick_s=60,
+        full_s=300,
+    ),
+    Chapter(
+        name="07_scale_vs_compression",
+        title="Train large, then compress",
+        topic="Character-level TinyTransformers of several sizes on the CPython stdlib under one budget: loss vs "
+        "steps, seconds and FLOPs; pruning and quantization robustness per size; loss against compressed size.",
+        papers="Li et al. 2020 (Train Large, Then Compress); Kaplan et al. 2020 (scaling laws)",
+        quick_s=50,
+        full_s=150,
+    ),
+    Chapter(
+        name="09_lzss_gpu",
+        title="LZSS for multi-byte data, on CPU and GPU",
+        topic="LZSS token by token; multi-byte symbols; the chunk-parallel GPULZ design with prefix sums; W/C/S "
+        "sliders on real data; a benchmark against zlib, lz4, zstd and blosc2; Deep Compression's tail end to end.",
+        papers="Zhang et al. 2023 (GPULZ); Storer & Szymanski 1982 (LZSS); Tian et al. 2020 (cuSZ); Han et al. 2016",
+        quick_s=30,
+        full_s=60,
+    ),
 )
 
 
@@ -210,6 +237,7 @@ def run(
     quick: bool = False,
     parameters: Mapping[str, Any] | None = None,
     jobs: int | None = None,
+    threads: int | None = None,
     out: str | os.PathLike = "build",
     timeout: int = 1800,
     on_result: Callable[[RunResult], None] | None = None,
@@ -221,6 +249,8 @@ def run(
         quick: inject ``QUICK=True`` (small sizes, < ~90 s a notebook on 2 cores).
         parameters: more papermill parameters, e.g. ``{"SEED": 1}``.
         jobs: notebooks executed side by side (default: the CPU count); the cores are shared among them.
+        threads: torch/OpenMP threads per notebook kernel (default: CPU count // jobs). Pass 1 when something else
+            runs beside it (e.g. pytest-xdist workers): oversubscribed cores make small models ~10× slower.
         out: folder for the executed ``NAME.ipynb`` files and ``results.json``.
         timeout: seconds a single cell may run before it is stopped.
         on_result: called with each :class:`RunResult` as it finishes (for progress output).
@@ -230,7 +260,10 @@ def run(
         raise ValueError(f"jobs must be an int ≥ 1, got {jobs!r}")
     cpus = os.cpu_count() or 1
     jobs = min(jobs or cpus, len(todo)) or 1
-    threads = max(1, cpus // jobs)
+    if threads is None:
+        threads = max(1, cpus // jobs)
+    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an int ≥ 1, got {threads!r}")
     params = dict(parameters or {})
     if quick:
         params["QUICK"] = True

@@ -17,10 +17,13 @@ from effdl import viz
 __all__ = [
     "distill_sweep_explorer",
     "lowrank_explorer",
+    "lzss_explorer",
     "pareto_explorer",
     "quant_explorer",
+    "scaling_explorer",
     "sparsity_explorer",
     "temperature_explorer",
+    "weight_histogram_explorer",
 ]
 
 
@@ -535,5 +538,276 @@ def quant_explorer(
     box = W.VBox([W.HBox([slider, channel_cb, observer_dd]), readout, fig])
     box.figure = fig  # handy for tests and for readers who want to restyle it
     box.slider = slider
+    box.readout = readout
+    return box
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Range regularization (chapter 05)
+
+
+def weight_histogram_explorer(
+    weights: Mapping[str, Mapping[str, Any]],
+    *,
+    reference: str | None = None,
+    variant: str | None = None,
+    layer: str | None = None,
+    bins: int = 80,
+) -> W.VBox:
+    """Browse precomputed weights of several trainings, layer by layer: ``weights[training][layer]`` (tensors,
+    e.g. ``R2Comparison.weights``). A layer slider (the main control) and a training dropdown redraw a
+    :func:`effdl.viz.weight_histograms` figure (a ``FigureWidget``, updated in place) of the selected training
+    against ``reference`` (default: the first training, e.g. the baseline), in standard deviations, log scale.
+
+    The readout gives each one's ``max|w| / std`` and the share of weights that 2-bit symmetric min/max quantization
+    of the whole layer (levels ``−max|w|, 0, +max|w|``) rounds to zero, i.e. ``|w| < max|w| / 2``. Nothing is
+    retrained: each update bins two tensors.
+    """
+    import torch
+
+    if not weights or any(not per_layer for per_layer in weights.values()):
+        raise ValueError("weights must map each training to a non-empty {layer: tensor}")
+    names = list(weights)
+    layers = list(weights[names[0]])
+    for name in names[1:]:
+        missing = [n for n in layers if n not in weights[name]]
+        if missing:
+            raise ValueError(f"weights[{name!r}] has no tensor for layers {missing}")
+    reference = names[0] if reference is None else reference
+    variant = (names[1] if len(names) > 1 else names[0]) if variant is None else variant
+    layer = layers[0] if layer is None else layer
+    for arg, value, allowed in (("reference", reference, names), ("variant", variant, names), ("layer", layer, layers)):
+        if value not in allowed:
+            raise ValueError(f"{arg} must be one of {allowed}, got {value!r}")
+
+    def pair(lay: str, var: str) -> dict[str, Any]:
+        ref_name = f"{reference} (reference)" if var == reference else reference
+        return {ref_name: weights[reference][lay], var: weights[var][lay]}
+
+    def stats(w: Any) -> tuple[float, float]:
+        flat = torch.as_tensor(w).detach().float().flatten()
+        top = float(flat.abs().max())
+        return top / float(flat.std()), 100 * float((flat.abs() < top / 2).float().mean())
+
+    fig = go.FigureWidget(viz.weight_histograms(pair(layer, variant), bins=bins))
+    layer_sl = W.SelectionSlider(
+        options=layers, value=layer, description="layer", continuous_update=True, layout=W.Layout(width="520px")
+    )
+    layer_sl.add_class("effdl-main-control")  # the control the browser tests move
+    variant_dd = W.Dropdown(options=names, value=variant, description="training")
+    readout = W.HTML()
+
+    def update(change: Any = None) -> None:
+        lay, var = layer_sl.value, variant_dd.value
+        new = viz.weight_histograms(pair(lay, var), bins=bins)
+        with fig.batch_update():
+            for old_trace, new_trace in zip(fig.data, new.data, strict=True):
+                old_trace.x, old_trace.y, old_trace.name = new_trace.x, new_trace.y, new_trace.name
+                old_trace.hovertemplate = new_trace.hovertemplate
+            fig.layout.title = f"layer {lay}: {reference} vs {var}"
+        shape = tuple(torch.as_tensor(weights[var][lay]).shape)
+        parts = []
+        for name in dict.fromkeys((reference, var)):
+            ratio, zeros = stats(weights[name][lay])
+            parts.append(f"{name}: max|w|/std <b>{ratio:.2f}</b>, 2-bit rounds <b>{zeros:.0f}%</b> to 0")
+        readout.value = f"{lay} {shape} · " + " · ".join(parts)
+
+    update()
+    layer_sl.observe(update, names="value")
+    variant_dd.observe(update, names="value")
+    box = W.VBox([W.HBox([layer_sl, variant_dd]), readout, fig])
+    box.figure = fig  # for tests and for readers who want to restyle it
+    box.slider = layer_sl
+    box.dropdown = variant_dd
+    return box
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Train large, then compress (chapter 07)
+
+
+def scaling_explorer(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    method: str = "any",
+    budget_bits: float | None = None,
+) -> W.VBox:
+    """Browse precomputed "train large, then compress" results: pick the compression method (dropdown) and a size
+    budget (the main slider, over the sizes that occur); the figure (``viz.size_loss_scatter``) shows every model's
+    points for that method, the budget as a vertical line and, as stars, each model's best point within the
+    budget; the readout names the overall best. ``rows``: ``effdl.compress.scaling.compress_curve`` rows of several
+    models. ``budget_bits``: the starting budget (default: the median size). Nothing is recomputed."""
+    if not rows:
+        raise ValueError("rows is empty: nothing to explore")
+    if method not in viz.SCALING_METHODS:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in viz.SCALING_METHODS)}, got {method!r}")
+    sizes = sorted({float(r["size_bits"]) for r in rows})
+    if budget_bits is None:
+        start = sizes[len(sizes) // 2]
+    else:
+        fits = [s for s in sizes if s <= float(budget_bits)]
+        if not fits:
+            raise ValueError(f"budget_bits={budget_bits} is below every size (the smallest is {sizes[0]:.0f} bits)")
+        start = fits[-1]
+    names = list(dict.fromkeys(str(r["name"]) for r in rows))
+    labels = {
+        "any": "any method",
+        "prune": "pruning",
+        "quant": "quantization",
+        "prune+quant": "pruning + quantization",
+    }
+
+    def best_rows(m: str, cap: float) -> list[Mapping[str, Any]]:
+        out = []
+        for name in names:
+            ok = [r for r in rows if str(r["name"]) == name and r["method"] in viz.SCALING_METHODS[m]]
+            ok = [r for r in ok if float(r["size_bits"]) <= cap]
+            if ok:
+                out.append(min(ok, key=lambda r: (float(r["val_bpc"]), float(r["size_bits"]))))
+        return out
+
+    method_dd = W.Dropdown(options=[(labels[m], m) for m in viz.SCALING_METHODS], value=method, description="method")
+    slider = W.SelectionSlider(
+        options=[(f"{s / 1e3:,.0f} kbit", s) for s in sizes],
+        value=start,
+        description="budget",
+        continuous_update=False,
+        layout=W.Layout(width="520px"),
+    )
+    slider.add_class("effdl-main-control")  # the control the browser tests move
+    readout = W.HTML()
+    fig = go.FigureWidget(viz.size_loss_scatter(rows, method=method, budget_bits=start, best=best_rows(method, start)))
+
+    def update(change: Any = None) -> None:
+        m, cap = str(method_dd.value), float(slider.value)
+        best = best_rows(m, cap)
+        new = viz.size_loss_scatter(rows, method=m, budget_bits=cap, best=best)
+        with fig.batch_update():
+            for old_trace, new_trace in zip(fig.data, new.data, strict=True):
+                old_trace.x, old_trace.y = new_trace.x, new_trace.y
+                old_trace.text = new_trace.text
+        if not best:
+            readout.value = f"nothing fits in {cap / 1e3:,.0f} kbit with {labels[m]}"
+            return
+        top = min(best, key=lambda r: float(r["val_bpc"]))
+        per_model = ", ".join(f"{r['name']}: {float(r['val_bpc']):.3f} ({r['label']})" for r in best)
+        readout.value = (
+            f"within <b>{cap / 1e3:,.0f} kbit</b> using {labels[m]}: best is <b>{top['name']}, {top['label']}</b> at "
+            f"<b>{float(top['val_bpc']):.3f} bits/char</b> ({float(top['size_bits']) / 1e3:,.0f} kbit) · "
+            f"each model's best: {per_model}"
+        )
+
+    update()
+    method_dd.observe(update, names="value")
+    slider.observe(update, names="value")
+    box = W.VBox([W.HBox([method_dd, slider]), readout, fig])
+    box.figure = fig  # handy for tests and for readers who want to restyle it
+    box.slider = slider
+    box.method = method_dd
+    box.readout = readout
+    return box
+
+
+# ----------------------------------------------------------------------------------------------------------
+# LZSS for multi-byte data (chapter 09)
+
+
+def lzss_explorer(
+    data: Any,
+    *,
+    window: int = 128,
+    chunk: int = 2048,
+    symbol_size: int = 2,
+    chunks: Sequence[int] = (256, 512, 1024, 2048, 4096, 8192, 16384),
+    reference: Mapping[str, float] | None = None,
+) -> W.VBox:
+    """Sliders for the LZSS codec's parameters on real data, recompressed LIVE with the ``cpu`` backend: the window
+    W (1..255 symbols, the main control), the chunk size C (one of ``chunks``, bytes, multiples of 4) and the symbol
+    size S (1, 2 or 4 bytes). The readout gives the ratio, the blob's size, the token mix, the stored chunks and the
+    compression time; the figure (:func:`effdl.viz.lzss_chunk_ratios` in a ``FigureWidget``, updated in place) the
+    ratio of every chunk along the data.
+
+    ``data``: anything :func:`effdl.hardware.lzss.compress` takes; 100–300 kB recompress in milliseconds.
+    ``reference``: other codecs' ratios on the same bytes, shown alongside (e.g. ``{"lz4": 1.8}``).
+    """
+    import time
+
+    from effdl.hardware import lzss
+    from effdl.hardware.lzss.format import chunk_stats
+
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 255:
+        raise ValueError(f"window must be an int in 1..255, got {window!r}")
+    if symbol_size not in (1, 2, 4) or isinstance(symbol_size, bool):
+        raise ValueError(f"symbol_size must be 1, 2 or 4, got {symbol_size!r}")
+    options = [int(c) for c in chunks]
+    if not options or any(c < 4 or c % 4 for c in options):
+        raise ValueError(f"chunks must be positive multiples of 4 (so every symbol size fits), got {list(chunks)!r}")
+    if chunk not in options:
+        raise ValueError(f"chunk must be one of chunks {options}, got {chunk!r}")
+    refs = dict(reference or {})
+
+    def measure(w: int, c: int, s: int) -> tuple[bytes, float]:
+        start = time.perf_counter()
+        blob = lzss.compress(data, symbol_size=s, window=w, chunk=c, backend="cpu")
+        return blob, time.perf_counter() - start
+
+    slider = W.IntSlider(
+        value=window,
+        min=1,
+        max=255,
+        step=1,
+        description="W (symbols)",
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="380px"),
+    )
+    slider.add_class("effdl-main-control")  # the control the browser tests move
+    chunk_slider = W.SelectionSlider(
+        options=options,
+        value=chunk,
+        description="C (bytes)",
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="380px"),
+    )
+    symbol_buttons = W.ToggleButtons(options=[1, 2, 4], value=symbol_size, description="S (bytes)")
+    readout = W.HTML()
+    blob, seconds = measure(window, chunk, symbol_size)
+    fig = go.FigureWidget(viz.lzss_chunk_ratios(blob))
+
+    def show(blob: bytes, seconds: float) -> None:
+        st = chunk_stats(blob)
+        n = lzss.read_header(blob).length
+        ratio = n / len(blob)
+        others = " · ".join(f"{name} {r:.2f}" for name, r in refs.items())
+        readout.value = (
+            f"ratio <b>{ratio:.3f}</b> ({n:,} → {len(blob):,} bytes) · {int(st['matches'].sum()):,} matches, "
+            f"{int(st['literals'].sum()):,} literals · {int(st['stored'].sum())} of {len(st['stored'])} chunks "
+            f"stored · {1e3 * seconds:.1f} ms ({n / seconds / 1e6:.0f} MB/s)"
+        )
+        if refs:
+            readout.value += f"<br>the same bytes with other codecs: {others}"
+
+    def update(change: Any = None) -> None:
+        w, c, s = int(slider.value), int(chunk_slider.value), int(symbol_buttons.value)
+        blob, seconds = measure(w, c, s)
+        new = viz.lzss_chunk_ratios(blob)
+        with fig.batch_update():
+            for i in range(3):  # coded chunks, stored chunks, the overall ratio
+                fig.data[i].x, fig.data[i].y = new.data[i].x, new.data[i].y
+                if i < 2:
+                    fig.data[i].width = new.data[i].width
+                fig.data[i].name = new.data[i].name
+            fig.layout.title.text = new.layout.title.text
+        show(blob, seconds)
+
+    show(blob, seconds)
+    for control in (slider, chunk_slider, symbol_buttons):
+        control.observe(update, names="value")
+    box = W.VBox([W.HBox([slider, chunk_slider]), symbol_buttons, readout, fig])
+    box.figure = fig  # handy for tests and for readers who want to restyle it
+    box.slider = slider
+    box.chunk_slider = chunk_slider
+    box.symbol_buttons = symbol_buttons
     box.readout = readout
     return box

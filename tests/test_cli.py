@@ -56,3 +56,37 @@ def test_quant_benchmark_prints_int8_ratios(capsys):
 def test_quant_benchmark_rejects_bad_hidden(capsys):
     assert cli.main(["bench", "quant", "--hidden", "a,b"]) == 2
     assert "--hidden must be comma-separated ints such as 1024,1024, got 'a,b'" in capsys.readouterr().err
+
+
+def test_lzss_benchmark_prints_ratios_against_lz4_and_zlib(capsys, tmp_path):
+    plot = tmp_path / "lzss.html"
+    assert cli.main(["bench", "lzss", "--quick", "--repeats", "1", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("effdl bench lzss: W=128, C=2048; MLP 784-32-10 trained 20 steps on mnist5k")
+    datasets = ("fp32 weights", "bf16 weights", "int8 weights", "int32 CSR indices", "uint16 codes (topobathy)")
+    for name in (*datasets, "uint16 codes (DEM)", "int16 DEM", "Python source"):
+        assert sum(line.startswith(name) for line in lines) == 2, name  # a table row and a summary row
+    assert sum(" zlib 6 " in line for line in lines) == 8 and sum(" lz4 " in line for line in lines) == 9  # + header
+    start = lines.index("summary: ratios measured in this run (lzss = effdl lzss, cpu backend, 1 thread)")
+    codes = next(line for line in lines[start:] if line.startswith("uint16 codes (topobathy)")).split()
+    ratio, lz4, vs_lz4 = float(codes[3]), float(codes[4]), float(codes[5].rstrip("×"))
+    assert ratio >= lz4 > 1 and abs(vs_lz4 - ratio / lz4) < 2e-3  # the bar on the quantization codes
+    assert "geometric mean of compress MB/s × zlib-6" in out
+    sweep = [line.split() for line in lines if line.split()[:1] in (["W"], ["C"], ["S"])]
+    assert [(p, v) for p, v, *_ in sweep] == [("W", "32"), ("W", "255"), ("C", "512"), ("C", "4096")] + [
+        ("S", s) for s in ("1", "2", "4")
+    ]
+    assert "plotly" in plot.read_text() and out.rstrip().splitlines()[-2] == f"plot: {plot}"
+
+
+def test_lzss_benchmark_on_cuda_without_a_gpu_is_one_clear_line(capsys):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the benchmark would run")
+    assert cli.main(["bench", "lzss", "--quick", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("effdl: error: --device cuda needs a CUDA GPU, and torch finds none on this machine")

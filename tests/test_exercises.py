@@ -157,3 +157,117 @@ def test_symmetric_quantize_checker_names_the_slips(capsys):
     assert "replace `raise NotImplementedError`" in capsys.readouterr().out
     assert not exercises.check_symmetric_quantize(lambda x, bits: x[:3])
     assert "one code per element" in capsys.readouterr().out
+
+
+def test_transformer_params_checker(capsys):
+    from effdl.core.models import TinyTransformer
+
+    truth = TinyTransformer(98, width=64, depth=2, heads=2, context=64).num_params()
+    assert exercises.check_transformer_params(truth)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_transformer_params(truth + 98 * 64)
+    assert "tied" in capsys.readouterr().out
+    assert not exercises.check_transformer_params(truth - 64 * 64)
+    assert "position embedding" in capsys.readouterr().out
+    assert not exercises.check_transformer_params(12345)
+    assert "Per block" in capsys.readouterr().out
+    assert not exercises.check_transformer_params(None)
+    assert exercises.check_transformer_params(
+        TinyTransformer.param_count_formula(98, 32, 1, 16), width=32, depth=1, context=16
+    )
+
+
+def test_unigram_entropy_checker(capsys):
+    import math
+
+    # abracadabra: a 5/11, b 2/11, r 2/11, c 1/11, d 1/11
+    p = [5 / 11, 2 / 11, 2 / 11, 1 / 11, 1 / 11]
+    h = -sum(q * math.log2(q) for q in p)
+    assert exercises.check_unigram_entropy(h)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_unigram_entropy(h * math.log(2))
+    assert "nats" in capsys.readouterr().out
+    assert not exercises.check_unigram_entropy(math.log2(5))
+    assert "equally likely" in capsys.readouterr().out
+    assert exercises.check_unigram_entropy(1.0, text="abab")
+
+
+def test_range_penalty_checker(capsys):
+    # W = [[0.4, -1.5], [0.9, -0.2]], M = 0.5: L∞ = 1.5; margin = 1.0² + 0.4² + 0.5 = 1.66
+    assert exercises.check_range_penalties(1.5, 1.66)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(0.9, 1.66)
+    assert "largest absolute value" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(3.0, 1.66)
+    assert "L1 norm" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(1.5, 1.16)
+    assert "+ |M| term" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(1.5, 1.9)
+    assert "square each excess" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(1.5, 0.66)
+    assert "negative weights" in capsys.readouterr().out
+    assert not exercises.check_range_penalties(None, 1.66)
+    assert "fill in" in capsys.readouterr().out
+    assert exercises.check_range_penalties(2.0, 1.0**2 + 0.0 + 1.0, weight=[[2.0, -1.0]], M=1.0)
+
+
+def test_soft_max_min_checker(capsys):
+    def right(w, alpha):
+        f = w.flatten()
+        return (f * torch.softmax(alpha * f, 0)).sum(), (f * torch.softmax(-alpha * f, 0)).sum()
+
+    def naive(w, alpha):
+        f = w.flatten()
+        e, e_neg = torch.exp(alpha * f), torch.exp(-alpha * f)
+        return (f * e).sum() / e.sum(), (f * e_neg).sum() / e_neg.sum()
+
+    def log_sum_exp(w, alpha):
+        f = w.flatten()
+        if alpha == 0:
+            return f.mean(), f.mean()
+        return torch.logsumexp(alpha * f, 0) / alpha, -torch.logsumexp(-alpha * f, 0) / alpha
+
+    assert exercises.check_soft_max_min(right)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_soft_max_min(naive)
+    assert "overflows" in capsys.readouterr().out
+    assert not exercises.check_soft_max_min(log_sum_exp)
+    assert "log-sum-exp" in capsys.readouterr().out
+    assert not exercises.check_soft_max_min(lambda w, a: right(w, a)[::-1])
+    assert "swapped" in capsys.readouterr().out
+    assert not exercises.check_soft_max_min(lambda w, a: (w.max(), w.min()))
+    assert "expected" in capsys.readouterr().out
+    assert not exercises.check_soft_max_min(None)
+
+
+def test_lzss_decode_checker(capsys):
+    assert exercises.check_lzss_decode("abababacabac")
+    assert "5 tokens" in capsys.readouterr().out
+    assert not exercises.check_lzss_decode("ababcbabc")  # each match copied once, without overlap
+    assert "one symbol at a time" in capsys.readouterr().out
+    assert not exercises.check_lzss_decode("abababac")
+    assert "12 symbols" in capsys.readouterr().out
+    assert not exercises.check_lzss_decode("abababacabaX")
+    assert "source" in capsys.readouterr().out
+    assert not exercises.check_lzss_decode(None)
+    assert "fill in" in capsys.readouterr().out
+    assert exercises.check_lzss_decode(
+        b"xyxyxyxyz", tokens=(("literal", "x"), ("literal", "y"), ("match", 6, 2), ("literal", "z"))
+    )
+
+
+def test_lzss_blob_size_checker(capsys):
+    from effdl.hardware import lzss
+
+    truth = len(lzss.compress(exercises.lzss_exercise_input(), symbol_size=2, window=64, chunk=512))
+    assert exercises.check_lzss_blob_size(truth)
+    assert "20 (header) + 24 (tables)" in capsys.readouterr().out
+    assert not exercises.check_lzss_blob_size(truth - 24)
+    assert "two tables" in capsys.readouterr().out
+    assert not exercises.check_lzss_blob_size(truth - 4)
+    assert "CRC32" in capsys.readouterr().out
+    assert not exercises.check_lzss_blob_size(truth + 1)
+    assert "add: header 20" in capsys.readouterr().out
+    assert exercises.check_lzss_blob_size(
+        len(lzss.compress(b"aaaaa", symbol_size=1, window=4, chunk=8)), data=b"aaaaa", symbol_size=1, window=4, chunk=8
+    )

@@ -7,6 +7,7 @@ fails, so "it ran" is never the only assertion.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,10 @@ def test_every_chapter_has_checks():
 @pytest.mark.parametrize("chapter", [c.name for c in series.CATALOGUE])
 def test_notebook_quick_run(chapter, tmp_path):
     check = _check(chapter)
-    (res,) = series.run([chapter], quick=True, jobs=1, out=tmp_path)
+    # Under pytest-xdist the workers share the cores: give each kernel its share instead of all of them.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    (res,) = series.run([chapter], quick=True, jobs=1, threads=threads, out=tmp_path)
     assert res.ok, f"{chapter} failed: {res.error}"
     assert res.records, f"{chapter} recorded nothing"
     check(res.records)

@@ -78,3 +78,9 @@ def test_parameters_parse_like_python_literals():
 def test_book_without_a_run_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="effdl run"):
         series.book(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_run_rejects_bad_threads(fixture_series, threads):
+    with pytest.raises(ValueError, match="threads must be an int ≥ 1"):
+        series.run(threads=threads, out=fixture_series / "build")

@@ -201,3 +201,299 @@ def test_quant_explorer_requantizes_and_reevaluates_live():
         widgets.quant_explorer(model, data, bits=9)
     with pytest.raises(ValueError, match="layer must be one of"):
         widgets.quant_explorer(model, data, layer="1")
+
+
+# ------------------------------------------------------------------------------------------------- chapter 07
+SCALE_ROWS = [
+    {
+        "name": "small",
+        "method": "none",
+        "label": "fp32",
+        "sparsity": 0.0,
+        "bits": 32,
+        "size_bits": 1000,
+        "val_bpc": 3.0,
+        "rel_increase": 0.0,
+    },
+    {
+        "name": "small",
+        "method": "prune",
+        "label": "50% pruned",
+        "sparsity": 0.5,
+        "bits": 32,
+        "size_bits": 600,
+        "val_bpc": 3.3,
+        "rel_increase": 0.1,
+    },
+    {
+        "name": "small",
+        "method": "quant",
+        "label": "4-bit",
+        "sparsity": 0.0,
+        "bits": 4,
+        "size_bits": 300,
+        "val_bpc": 3.06,
+        "rel_increase": 0.02,
+    },
+    {
+        "name": "large",
+        "method": "none",
+        "label": "fp32",
+        "sparsity": 0.0,
+        "bits": 32,
+        "size_bits": 8000,
+        "val_bpc": 2.5,
+        "rel_increase": 0.0,
+    },
+    {
+        "name": "large",
+        "method": "prune",
+        "label": "50% pruned",
+        "sparsity": 0.5,
+        "bits": 32,
+        "size_bits": 4500,
+        "val_bpc": 2.6,
+        "rel_increase": 0.04,
+    },
+    {
+        "name": "large",
+        "method": "quant",
+        "label": "4-bit",
+        "sparsity": 0.0,
+        "bits": 4,
+        "size_bits": 1100,
+        "val_bpc": 2.51,
+        "rel_increase": 0.004,
+    },
+    {
+        "name": "large",
+        "method": "prune+quant",
+        "label": "50% pruned + 4-bit",
+        "sparsity": 0.5,
+        "bits": 4,
+        "size_bits": 900,
+        "val_bpc": 2.62,
+        "rel_increase": 0.048,
+    },
+]
+
+
+def test_lm_curves_plots_every_axis():
+    curves = {
+        "a": {"step": [0, 10, 20], "seconds": [0.0, 1.0, 2.0], "flops": [0, 100, 200], "val_bpc": [6.0, 4.0, 3.5]},
+        "b": {"step": [0, 10], "seconds": [0.0, 3.0], "flops": [0, 400], "val_bpc": [6.0, 3.2]},
+    }
+    fig = viz.lm_curves(curves, x="step", baseline=4.5, target=3.5)
+    assert [t.name for t in fig.data] == ["a", "b"] and list(fig.data[0].y) == [6.0, 4.0, 3.5]
+    assert fig.layout.xaxis.type == "linear" and len(fig.layout.shapes) == 2
+    flops = viz.lm_curves(curves, x="flops")
+    assert flops.layout.xaxis.type == "log" and list(flops.data[0].x) == [100, 200]  # step 0 has no place on a log axis
+    assert list(viz.lm_curves(curves, x="seconds").data[1].x) == [0.0, 3.0]
+    with pytest.raises(ValueError, match="x must be one of 'step', 'seconds', 'flops', got 'epoch'"):
+        viz.lm_curves(curves, x="epoch")
+
+
+def test_compression_robustness_panels():
+    fig = viz.compression_robustness(SCALE_ROWS)
+    prune_small, quant_small, prune_large, quant_large = fig.data
+    assert list(prune_small.x) == [0.0, 50.0] and list(prune_small.y) == pytest.approx([0.0, 10.0])
+    assert list(quant_large.x) == ["32", "4"] and list(quant_large.y) == pytest.approx([0.0, 0.4])
+    assert prune_large.line.color == quant_large.line.color and not quant_small.showlegend
+    with pytest.raises(ValueError, match="has no"):
+        viz.compression_robustness([{"name": "x"}])
+
+
+def test_size_loss_scatter_filters_by_method_and_draws_the_budget():
+    fig = viz.size_loss_scatter(SCALE_ROWS, method="quant", budget_bits=1200, best=[SCALE_ROWS[5]])
+    small, large, frontier, budget, stars = fig.data
+    assert list(small.x) == [0.3, 1.0] and list(large.text) == ["4-bit", "fp32"]  # fp32 rows always shown
+    assert list(frontier.x) == [0.3, 1.0, 1.1, 8.0] and list(frontier.y) == [3.06, 3.0, 2.51, 2.5]
+    assert list(budget.x) == [1.2, 1.2] and list(stars.y) == [2.51]
+    assert fig.layout.xaxis.type == "log"
+    everything = viz.size_loss_scatter(SCALE_ROWS)
+    assert len(everything.data[1].x) == 4 and list(everything.data[3].x) == []
+    with pytest.raises(ValueError, match="method must be one of 'any', 'prune', 'quant', 'prune\\+quant'"):
+        viz.size_loss_scatter(SCALE_ROWS, method="distill")
+
+
+def test_scaling_explorer_moves_the_budget_and_the_method():
+    box = widgets.scaling_explorer(SCALE_ROWS, budget_bits=1000)
+    assert "effdl-main-control" in box.slider._dom_classes
+    assert box.slider.value == 1000
+    stars = box.figure.data[-1]
+    assert sorted(stars.y) == [2.62, 3.0]  # within 1 kbit: the large model only fits pruned + quantized
+    assert "best is <b>large, 50% pruned + 4-bit</b>" in box.readout.value
+    box.slider.value = 300
+    assert list(box.figure.data[-1].y) == [3.06] and list(box.figure.data[-2].x) == [0.3, 0.3]
+    box.method.value = "prune"
+    assert "nothing fits" in box.readout.value
+    box.slider.value = 8000
+    assert "best is <b>large, fp32</b>" in box.readout.value
+    assert list(box.figure.data[1].text) == ["50% pruned", "fp32"]
+    with pytest.raises(ValueError, match="below every size"):
+        widgets.scaling_explorer(SCALE_ROWS, budget_bits=10)
+    with pytest.raises(ValueError, match="method must be one of"):
+        widgets.scaling_explorer(SCALE_ROWS, method="lowrank")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Range regularization (chapter 05)
+
+
+def test_weight_histograms_standardize_and_name_the_ratio():
+    w = torch.tensor([-1.0, 0.0, 0.0, 1.0, 4.0])
+    fig = viz.weight_histograms({"base": w, "flat": torch.tensor([-1.0, 1.0, -1.0, 1.0])}, bins=10)
+    base, flat = fig.data
+    std = w.std().item()
+    assert base.name == f"base (max|w|/std {4.0 / std:.2f})" and flat.name.startswith("flat (max|w|/std 0.87)")
+    assert min(base.x) > -1.0 / std - 1 and max(base.x) < 4.0 / std  # bin centres in units of std
+    assert sum(v for v in base.y if v is not None) == pytest.approx(100.0)  # shares in % of the layer
+    assert fig.layout.yaxis.type == "log"
+    raw = viz.weight_histograms({"base": w}, standardize=False, log_y=False, bins=5)
+    assert raw.layout.xaxis.title.text == "weight value" and max(raw.data[0].x) < 4.0
+    with pytest.raises(ValueError, match="empty"):
+        viz.weight_histograms({})
+    with pytest.raises(ValueError, match="at least 2 values"):
+        viz.weight_histograms({"one": torch.tensor([1.0])})
+
+
+def test_range_ratio_bars_and_grouped_seed_bars():
+    fig = viz.range_ratio_bars({"baseline": {"a": 3.0, "b": 2.5}, "R²": {"a": 1.6, "b": 1.5}})
+    assert [t.name for t in fig.data] == ["baseline", "R²"] and list(fig.data[1].y) == [1.6, 1.5]
+    assert fig.layout.shapes[0].y0 == pytest.approx(3**0.5)
+    with pytest.raises(ValueError, match="no value for layers"):
+        viz.range_ratio_bars({"baseline": {"a": 3.0, "b": 2.5}, "R²": {"a": 1.6}})
+    groups = {"PTQ 2-bit": {"baseline": [20.0, 30.0], "R²": [60.0, 80.0]}, "fp32": {"baseline": [97.0], "R²": [98.0]}}
+    fig = viz.grouped_seed_bars(groups)
+    bars = [t for t in fig.data if t.type == "bar"]
+    points = [t for t in fig.data if t.type == "scatter"]
+    assert [list(b.y) for b in bars] == [[25.0, 97.0], [70.0, 98.0]]
+    assert list(points[1].y) == [60.0, 80.0, 98.0] and list(points[1].x) == ["PTQ 2-bit", "PTQ 2-bit", "fp32"]
+    with pytest.raises(ValueError, match="at least one value"):
+        viz.grouped_seed_bars({"fp32": {"baseline": []}})
+
+
+def test_weight_histogram_explorer_browses_layers_and_trainings():
+    g = torch.Generator().manual_seed(0)
+    weights = {
+        "baseline": {"l1": torch.randn(200, generator=g), "l2": torch.randn(10, 30, generator=g)},
+        "R²": {"l1": torch.rand(200, generator=g) - 0.5, "l2": torch.rand(10, 30, generator=g) - 0.5},
+    }
+    box = widgets.weight_histogram_explorer(weights)
+    assert "effdl-main-control" in box.slider._dom_classes
+    assert box.slider.value == "l1" and box.dropdown.value == "R²"
+    assert isinstance(box.figure, go.FigureWidget) and len(box.figure.data) == 2
+    readout = box.children[1]
+    assert "l1 (200,)" in readout.value and "baseline: max|w|/std" in readout.value
+    before = list(box.figure.data[1].y)
+    box.slider.value = "l2"
+    assert list(box.figure.data[1].y) != before and "l2 (10, 30)" in readout.value
+    assert box.figure.layout.title.text == "layer l2: baseline vs R²"
+    flat = weights["R²"]["l2"].flatten()
+    zeros = 100 * (flat.abs() < flat.abs().max() / 2).float().mean().item()
+    assert f"R²: max|w|/std <b>{(flat.abs().max() / flat.std()).item():.2f}</b>" in readout.value
+    assert f"rounds <b>{zeros:.0f}%</b> to 0" in readout.value
+    box.dropdown.value = "baseline"
+    assert box.figure.data[0].name.startswith("baseline (reference)")
+    with pytest.raises(ValueError, match="has no tensor for layers"):
+        widgets.weight_histogram_explorer({"a": {"l1": torch.randn(5)}, "b": {"l2": torch.randn(5)}})
+    with pytest.raises(ValueError, match="layer must be one of"):
+        widgets.weight_histogram_explorer(weights, layer="l9")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# LZSS (chapter 09)
+
+
+def _lzss_codes():
+    from effdl.hardware.lzss import data
+
+    return data.lorenzo_codes(data.sample_field("jacksboro")).reshape(-1)[:40000]
+
+
+def test_lzss_tokens_colours_every_symbol_and_points_matches_back():
+    from effdl.hardware import lzss
+
+    values = [5, 5, 5, 9, 5, 5, 5, 9, 1]
+    tokens = lzss.parse(lzss.compress(bytes(values), symbol_size=1, window=8, chunk=64))
+    fig = viz.lzss_tokens(values, tokens, per_row=4)
+    kinds = {t.name: len(t.x) for t in fig.data if t.mode == "text"}  # then one legend swatch per kind
+    assert kinds == {"literal": sum(t.length for t in tokens if t.kind == "literal"), "match": 9 - kinds["literal"]}
+    matches = [t for t in tokens if t.kind == "match"]
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    assert len(arrows) == len(matches)
+    first = matches[0]
+    assert (arrows[0].ax, arrows[0].x) == (first.symbol % 4, (first.symbol - first.offset) % 4)
+    stored = lzss.parse(lzss.compress(bytes(range(20)), symbol_size=1))
+    assert [t.name for t in viz.lzss_tokens(list(range(20)), stored).data] == ["stored", "stored"]
+    with pytest.raises(ValueError, match="cover"):
+        viz.lzss_tokens(values[:-1], tokens)
+
+
+def test_lzss_pipeline_draws_input_slots_and_the_compacted_blob():
+    from effdl.hardware import lzss
+
+    codes = _lzss_codes()[:3000]
+    blob = lzss.compress(codes, symbol_size=2, chunk=2048)
+    fig = viz.lzss_pipeline(blob)
+    k = lzss.read_header(blob).chunks
+    assert k == 3 and [t.name for t in fig.data][:4] == ["input", "coded", "offsets", "blob"]
+    assert len(fig.data[0].x) == k and f"→ {len(blob):,} bytes" in fig.layout.title.text
+    assert max(s.x1 for s in fig.layout.shapes if s.y0 < 0.5) == len(blob)  # the blob row ends at its size
+    with pytest.raises(ValueError, match="no chunks"):
+        viz.lzss_pipeline(lzss.compress(b""))
+
+
+def test_lzss_chunk_ratios_and_the_explorer_recompress_live():
+    from effdl.hardware import lzss
+
+    codes = _lzss_codes()
+    fig = viz.lzss_chunk_ratios(lzss.compress(codes, symbol_size=2))
+    assert [t.name for t in fig.data][:2] == ["coded chunk", "stored chunk"]
+    assert len(fig.data[0].x) == lzss.read_header(lzss.compress(codes, symbol_size=2)).chunks
+    box = widgets.lzss_explorer(codes, reference={"lz4": 2.0})
+    assert "effdl-main-control" in box.slider._dom_classes
+    first = box.readout.value
+    ratio = len(codes.tobytes()) / len(lzss.compress(codes, symbol_size=2))
+    assert f"ratio <b>{ratio:.3f}</b>" in first and "lz4 2.00" in first
+    box.slider.value = 16  # a short window: fewer matches, a lower ratio, recomputed live
+    small = len(codes.tobytes()) / len(lzss.compress(codes, symbol_size=2, window=16))
+    assert f"ratio <b>{small:.3f}</b>" in box.readout.value and small < ratio
+    assert box.figure.data[2].y[0] == pytest.approx(small)
+    box.chunk_slider.value = 512
+    box.symbol_buttons.value = 1
+    assert box.figure.layout.title.text == "ratio per chunk (S = 1, W = 16, C = 512 bytes)"
+    with pytest.raises(ValueError, match="window"):
+        widgets.lzss_explorer(codes, window=0)
+    with pytest.raises(ValueError, match="chunk must be one of"):
+        widgets.lzss_explorer(codes, chunk=1000)
+
+
+def test_codec_comparison_and_sweep_curves():
+    rows = [
+        {
+            "dataset": d,
+            "codec": c,
+            "ratio": r,
+            "compress MB/s": 10.0,
+            "compress IQR MB/s": 1.0,
+            "decompress MB/s": None if c == "gpu" else 20.0,
+            "decompress IQR MB/s": None,
+        }
+        for d, c, r in [("a", "lzss", 2.0), ("a", "lz4", 1.5), ("b", "lzss", 1.0), ("b", "gpu", 1.0)]
+    ]
+    fig = viz.codec_comparison(rows)
+    assert len(fig.data) == 3 * 3  # three codecs × three panels
+    lzss_ratio = fig.data[0]
+    assert list(lzss_ratio.x) == ["a", "b"] and list(lzss_ratio.y) == [2.0, 1.0]
+    assert len(fig.data[8].x) == 0  # the gpu row has no decompression
+    sweep = [
+        {"param": p, "value": v, "ratio": v / 10, "compress MB/s": 100 / v}
+        for p, v in [("W", 32), ("W", 255), ("S", 2)]
+    ]
+    curves = viz.lzss_sweep_curves(sweep)
+    assert len(curves.data) == 4 and list(curves.data[0].x) == [32, 255]
+    with pytest.raises(ValueError, match="empty"):
+        viz.codec_comparison([])
+    with pytest.raises(ValueError, match="no W, C or S"):
+        viz.lzss_sweep_curves([{"param": "X", "value": 1}])

@@ -113,6 +113,9 @@ class LabServer:
             JUPYTERLAB_SETTINGS_DIR=str(settings),
             JUPYTERLAB_WORKSPACES_DIR=str(self.workdir / "lab-workspaces"),
             EFFDL_PROGRESS="0",
+            # the other pytest-xdist worker runs notebooks meanwhile: one thread per kernel instead of oversubscribing
+            OMP_NUM_THREADS=os.environ.get("EFFDL_LAB_THREADS", "1"),
+            MKL_NUM_THREADS=os.environ.get("EFFDL_LAB_THREADS", "1"),
             # the kernelspec starts "python" from PATH: make it this interpreter
             PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         )

@@ -5,7 +5,13 @@ import torch
 from torch import nn
 
 import effdl
-from effdl.compress.range_reg import LInfRegularizer, MarginRegularizer, SoftMinMaxRegularizer, range_ratio
+from effdl.compress.range_reg import (
+    LInfRegularizer,
+    MarginRegularizer,
+    SoftMinMaxRegularizer,
+    compare_regularizers,
+    range_ratio,
+)
 
 
 def _linear(weight: list[list[float]]) -> nn.Linear:
@@ -177,3 +183,97 @@ def test_bad_inputs():
     reg = LInfRegularizer(nn.Sequential(lin, nn.ReLU(), _linear([[1.0, 1.0]])), layers=["2"])
     with pytest.raises(ValueError, match="missing from the model passed to forward"):
         reg(nn.Sequential(lin))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# compare_regularizers
+
+
+def _toy_data(n: int = 256, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 8, generator=g)
+    y = (x[:, :3].sum(1) > 0).long()
+    return x, y
+
+
+def _toy_model(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+
+
+TOY_VARIANTS = {"baseline": None, "linf": lambda m: LInfRegularizer(m, strength=0.05)}
+TOY_RECIPE = {"epochs": 3, "lr": 0.05, "batch_size": 32, "progress": False}
+
+
+def test_compare_regularizers_tidy_rows_and_weights():
+    train, test = _toy_data(), _toy_data(128, seed=1)
+    res = compare_regularizers(
+        _toy_model, train, test, variants=TOY_VARIANTS, seeds=[0, 3], ptq_bits=(2,), kmeans_bits=(1,), **TOY_RECIPE
+    )
+    assert res.variants == ["baseline", "linf"] and res.seeds == [0, 3] and res.layers == ["0", "2"]
+    assert res.metrics == ["fp", "range_ratio", "ptq2_channel", "ptq2_tensor", "kmeans1", "seconds"]
+    assert [(r["variant"], r["seed"]) for r in res.rows] == [("baseline", 0), ("linf", 0), ("baseline", 3), ("linf", 3)]
+    for row in res.rows:
+        assert set(row) == {"variant", "seed", *res.metrics}
+        assert all(0 <= row[m] <= 100 for m in res.metrics if m not in ("range_ratio", "seconds"))
+    # the summary is the mean over seeds
+    summary = {s["variant"]: s for s in res.summary()}
+    assert summary["linf"]["runs"] == 2
+    assert summary["linf"]["fp"] == pytest.approx((res.rows[1]["fp"] + res.rows[3]["fp"]) / 2)
+    assert res.values("baseline", "range_ratio") == [res.rows[0]["range_ratio"], res.rows[2]["range_ratio"]]
+    # weights and per-layer ratios of the first seed, consistent with the recorded mean ratio
+    assert set(res.weights) == {"baseline", "linf"} and set(res.weights["linf"]) == {"0", "2"}
+    assert res.weights["linf"]["0"].shape == (16, 8)
+    assert torch.equal(res.models["linf"][0].weight.detach(), res.weights["linf"]["0"])
+    assert not res.models["linf"].training
+    ratios = res.layer_ratios["baseline"]
+    assert res.rows[0]["range_ratio"] == pytest.approx(sum(ratios.values()) / 2)
+    w = res.weights["baseline"]["2"]
+    assert ratios["2"] == pytest.approx((w.abs().max() / w.std()).item())
+    with pytest.raises(ValueError, match="metric must be one of"):
+        res.mean("linf", "ptq8_channel")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        res.values("margin", "fp")
+
+
+def test_compare_regularizers_is_reproducible_and_the_regularizer_shrinks_the_range():
+    train, test = _toy_data(), _toy_data(128, seed=1)
+    kw = {"variants": TOY_VARIANTS, "ptq_bits": (2,), "per_channel": (False,), "kmeans_bits": (), **TOY_RECIPE}
+    a = compare_regularizers(_toy_model, train, test, layers=["0"], **kw)
+    b = compare_regularizers(_toy_model, train, test, layers=["0"], **kw)
+    drop = ("seconds",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in a.rows] == [
+        {k: v for k, v in r.items() if k not in drop} for r in b.rows
+    ]
+    assert a.metrics == ["fp", "range_ratio", "ptq2_tensor", "seconds"] and a.layers == ["0"]
+    assert a.mean("linf", "range_ratio") < a.mean("baseline", "range_ratio")
+    # the baseline row is exactly a plain fit of the same model with the same recipe
+    plain = _toy_model(0)
+    effdl.fit(plain, train, epochs=3, lr=0.05, batch_size=32, optimizer="sgd", weight_decay=5e-4, schedule="cosine")
+    assert a.rows[0]["fp"] == pytest.approx(100 * effdl.evaluate(plain, test).accuracy)
+    assert torch.equal(a.weights["baseline"]["0"], plain[0].weight.detach())
+
+
+def test_compare_regularizers_bad_inputs():
+    data = _toy_data(32)
+    ok = {"variants": TOY_VARIANTS, **TOY_RECIPE}
+    with pytest.raises(TypeError, match="make_model must be a callable"):
+        compare_regularizers("mlp", data, data, **ok)
+    with pytest.raises(ValueError, match="variants must be a non-empty mapping"):
+        compare_regularizers(_toy_model, data, data, **(ok | {"variants": {}}))
+    with pytest.raises(TypeError, match=r"variants\['x'\] must be a callable"):
+        compare_regularizers(_toy_model, data, data, **(ok | {"variants": {"x": 3}}))
+    with pytest.raises(ValueError, match="seeds must be ints >= 0"):
+        compare_regularizers(_toy_model, data, data, seeds=[0, -1], **ok)
+    with pytest.raises(ValueError, match="seeds has duplicates"):
+        compare_regularizers(_toy_model, data, data, seeds=[1, 1], **ok)
+    with pytest.raises(ValueError, match=r"ptq_bits must hold ints in 1\.\.16, got \[0\]"):
+        compare_regularizers(_toy_model, data, data, ptq_bits=[0], **ok)
+    with pytest.raises(ValueError, match=r"kmeans_bits must hold ints in 1\.\.8"):
+        compare_regularizers(_toy_model, data, data, kmeans_bits=[9], **ok)
+    with pytest.raises(TypeError, match="per_channel must be a non-empty sequence of bools"):
+        compare_regularizers(_toy_model, data, data, per_channel=True, **ok)
+    with pytest.raises(ValueError, match="unknown layer 'nope'"):
+        compare_regularizers(_toy_model, data, data, layers=["nope"], **ok)
+    with pytest.raises(TypeError, match=r"variants\['bad'\]\(model\) must return a callable regularizer"):
+        compare_regularizers(_toy_model, data, data, **(ok | {"variants": {"bad": lambda m: 1.0}}))

@@ -331,6 +331,7 @@ def test_transformer_validation(lm: TinyTransformer) -> None:
         TinyTransformer(10, width=30, heads=4)
     for kwargs, message in [
         ({"context": 0}, "context must be a positive int (>= 1), got 0"),
+        ({"context": -3}, "context must be a positive int (>= 1), got -3"),
         ({"depth": 0}, "depth must be a positive int (>= 1), got 0"),
         ({"heads": -2}, "heads must be a positive int (>= 1), got -2"),
         ({"dropout": 1.5}, "dropout must be in [0, 1), got 1.5"),

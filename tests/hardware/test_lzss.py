@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from effdl.hardware import lzss
 from effdl.hardware.lzss import Token, cpu, format, reference
+from effdl.hardware.lzss.data import lorenzo_codes
 
 BACKENDS = ("reference", "cpu", "torch")
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -39,6 +40,7 @@ EDGE_CASES = {
     "all-zero chunks": bytes(777),
     "highly repetitive": b"effdl!" * 170,
     "random bytes": bytes(_rng.integers(0, 256, 700, dtype=np.uint8)),
+    "random then zeros then random": bytes(_rng.integers(0, 256, 300, dtype=np.uint8)) + bytes(300) + b"\x07\xf0" * 77,
     "runs": np.repeat(_rng.integers(0, 3, 200, dtype=np.uint8), _rng.integers(1, 9, 200)).tobytes(),
 }
 
@@ -66,6 +68,55 @@ def test_all_zero_data_compresses_to_one_literal_and_long_matches_per_chunk():
     per_chunk = [(t.kind, t.length, t.offset) for t in tokens if t.chunk == 0]
     assert per_chunk == [("literal", 1, 0)] + [("match", 255, 1)] * 4 + [("match", 3, 1)]
     assert next(t.symbol for t in tokens if t.chunk == 1) == 1024
+
+
+# ----------------------------------------------------------------------------------------------------
+# Stored chunks: incompressible chunks are kept raw (0 flag bytes), so the ratio never falls far below 1
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("symbol_size", [1, 2, 4])
+def test_random_bytes_are_stored_and_cost_only_the_container(symbol_size):
+    data = bytes(np.random.default_rng(symbol_size).integers(0, 256, 5000, dtype=np.uint8))
+    blob = _all_backends(data, symbol_size=symbol_size, window=255, chunk=512)
+    k = lzss.read_header(blob).chunks
+    assert len(blob) == 20 + 8 * k + len(data) + 4  # every chunk stored: header, tables, the bytes, CRC
+    tokens = lzss.parse(blob)
+    assert [t.kind for t in tokens] == ["stored"] * k
+    assert [(t.symbol, t.length) for t in tokens][-1] == ((k - 1) * 512 // symbol_size, (5000 % 512) // symbol_size)
+    assert blob[20 : 20 + 4 * k] == bytes(4 * k)  # flag_end stays 0: no flag bytes at all
+
+
+def test_stored_and_coded_chunks_mix_and_parse_in_order():
+    rng = np.random.default_rng(1)
+    data = (
+        bytes(rng.integers(0, 256, 256, dtype=np.uint8)) + bytes(256) + bytes(rng.integers(0, 256, 100, dtype=np.uint8))
+    )
+    blob = _all_backends(data, symbol_size=2, window=64, chunk=256)
+    tokens = lzss.parse(blob)
+    assert tokens[0] == Token(0, 0, "stored", 128, 0)
+    assert [t.kind for t in tokens if t.chunk == 1] == ["literal", "match"]  # 128 zero symbols: 1 + 127
+    assert tokens[-1] == Token(2, 256, "stored", 50, 0)
+    flag_end = np.frombuffer(blob[20:32], "<u4")
+    data_end = np.frombuffer(blob[32:44], "<u4")
+    assert list(flag_end) == [0, 1, 1] and list(np.diff(data_end, prepend=0)) == [256, 4, 100]
+
+
+def test_a_tie_between_coded_and_raw_size_stores():
+    # "aaaa" (S = 1): literal + match of 3 = 1 flag byte + 3 data bytes = 4 = raw → stored; "aaaaa": 4 < 5 → coded
+    for backend in BACKENDS:
+        assert lzss.parse(lzss.compress(b"aaaa", symbol_size=1, backend=backend)) == [Token(0, 0, "stored", 4, 0)]
+        tokens = lzss.parse(lzss.compress(b"aaaaa", symbol_size=1, backend=backend))
+        assert tokens == [Token(0, 0, "literal", 1, 0), Token(0, 1, "match", 4, 1)]
+    assert format.should_store(1, 3, 4) and not format.should_store(1, 3, 5)
+
+
+def test_int16_dem_is_never_bigger_than_raw_plus_the_container():
+    dem = _sample("jacksboro_fault_dem.npz", "elevation")
+    for s in (1, 2, 4):
+        blob = lzss.compress(dem, symbol_size=s)
+        k = lzss.read_header(blob).chunks
+        assert len(blob) <= 20 + 8 * k + dem.nbytes + 4
 
 
 def _sample(name: str, key: str) -> np.ndarray:
@@ -157,10 +208,10 @@ def test_tokens_of_a_small_example_are_the_greedy_parse():
 
 
 def test_equally_long_matches_take_the_nearest_offset():
-    data = b"abXabYab"  # at 6, "ab" occurs 3 back and 6 back
+    data = b"abXabYab" + b"Z" * 16  # at 6, "ab" occurs 3 back and 6 back (the Z run makes coding pay)
     for backend in BACKENDS:
-        tokens = lzss.parse(lzss.compress(data, symbol_size=1, window=8, chunk=8, backend=backend))
-        assert tokens[-1] == Token(0, 6, "match", 2, 3)
+        tokens = lzss.parse(lzss.compress(data, symbol_size=1, window=8, chunk=24, backend=backend))
+        assert tokens[5] == Token(0, 6, "match", 2, 3)
 
 
 def test_multi_byte_symbols_match_whole_values_with_minimum_one():
@@ -286,22 +337,11 @@ def test_header_round_trips_and_format_constants():
 # ----------------------------------------------------------------------------------------------------
 
 
-def _lorenzo_codes(field: np.ndarray, rel_error: float) -> np.ndarray:
-    """uint16 codes as cuSZ makes them: prequantize to 2·eb steps, 2-D Lorenzo prediction, offset by the radius."""
-    x = field.astype(np.float64)
-    q = np.round(x / (2 * rel_error * (x.max() - x.min()))).astype(np.int64)
-    pred = np.zeros_like(q)
-    pred[1:, 1:] = q[:-1, 1:] + q[1:, :-1] - q[:-1, :-1]
-    pred[0, 1:], pred[1:, 0] = q[0, :-1], q[:-1, 0]
-    delta = q - pred
-    return np.where(np.abs(delta) < 32768, delta + 32768, 0).astype(np.uint16)  # 0 marks an outlier
-
-
 @pytest.mark.parametrize(("name", "key"), [("topobathy.npz", "topo"), ("jacksboro_fault_dem.npz", "elevation")])
 def test_two_byte_symbols_beat_bytes_and_lz4_on_quantization_codes(name, key):
     import lz4.frame
 
-    codes = _lorenzo_codes(_sample(name, key), rel_error=1e-2)
+    codes = lorenzo_codes(_sample(name, key), rel_error=1e-2)  # uint16, as cuSZ makes them
     raw = codes.tobytes()
     ratio = {s: len(raw) / len(lzss.compress(codes, symbol_size=s)) for s in (1, 2)}
     lz4_ratio = len(raw) / len(lz4.frame.compress(raw))

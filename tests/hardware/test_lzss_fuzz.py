@@ -1,5 +1,6 @@
 """LZSS decoder robustness: the blob is untrusted. Forged fields raise LZSSFormatError, and a fuzz run of ≥ 10,000
-mutated blobs (truncations, bit flips, forged header fields, tables, match lengths and offsets) through both decoders
+mutated blobs (truncations, bit flips, forged header fields, tables — which also forge stored chunks, whose mark is
+0 flag bytes —, match lengths and offsets) of coded and stored chunks through both decoders
 either returns the exact original or raises LZSSFormatError — nothing else, never a hang, and both decoders agree."""
 
 import struct
@@ -27,6 +28,11 @@ def _bases() -> list[tuple[bytes, bytes]]:
         (floats, {"symbol_size": 4, "window": 255, "chunk": 80}),
         (bytes(200), {"symbol_size": 1, "window": 3, "chunk": 128}),
         (bytes(rng.integers(0, 256, 150, dtype=np.uint8)), {"symbol_size": 2, "window": 100, "chunk": 50}),
+        # a stored chunk, two coded ones and a tail
+        (
+            bytes(rng.integers(0, 256, 64, dtype=np.uint8)) + bytes(64) + b"xyzw" * 9 + b"q",
+            {"symbol_size": 4, "chunk": 64},
+        ),
         (b"", {"symbol_size": 1}),
         (b"\x09", {"symbol_size": 4}),
     ]
@@ -45,7 +51,7 @@ def _match_fields(blob: bytes) -> list[tuple[int, int]]:
             out.append((at, at + 1))
             at += 2
         else:
-            at += h.symbol_size
+            at += h.symbol_size * t.length  # a literal is one symbol, a stored chunk all of its symbols
     return out
 
 
@@ -172,7 +178,32 @@ def test_padding_bits_extra_bytes_and_missing_bytes_are_rejected():
     _both_reject(_forge(h, [1], [2], b"\x80", b"ab", b"", b"ab"), "flag bits")  # unused bit set
     _both_reject(_forge(h, [2], [2], b"\x00\x00", b"ab", b"", b"ab"), "flag byte")  # a flag byte too many
     _both_reject(_forge(h, [1], [3], b"\x00", b"abc", b"", b"ab"), "data bytes")  # a data byte too many
-    _both_reject(_forge(h, [0], [2], b"", b"ab", b"", b"ab"), "flag")  # no flag bytes at all
+
+
+def test_stored_chunks_must_hold_exactly_their_bytes():
+    h = format.Header(symbol_size=2, window=8, chunk=4, length=7, chunks=2)  # chunks of 4 and 2 bytes, a 1-byte tail
+    good = _forge(h, [0, 0], [4, 2], b"", b"abcdef", b"g", b"abcdefg")
+    for backend in ("reference", "cpu"):
+        assert lzss.decompress(good, backend=backend) == b"abcdefg"
+    assert lzss.parse(good) == [lzss.Token(0, 0, "stored", 2, 0), lzss.Token(1, 2, "stored", 1, 0)]
+    _both_reject(_forge(h, [0, 0], [3, 3], b"", b"abcdef", b"g", b"abcdefg"), "stored chunk")  # too short, too long
+    _both_reject(_forge(h, [0, 0], [4, 1], b"", b"abcde", b"g", b"abcdefg"), "stored chunk")
+    _both_reject(_forge(h, [0, 0], [4, 4], b"", b"abcdefgh", b"g", b"abcdefg"), "stored chunk")
+    _both_reject(_forge(h, [0, 0], [4, 0], b"", b"abcd", b"g", b"abcdefg"), "stored chunk")  # an empty "stored" chunk
+    one = format.Header(symbol_size=1, window=8, chunk=2, length=2, chunks=1)
+    _both_reject(_forge(one, [0], [1], b"", b"a", b"", b"ab"), "stored chunk")
+    _both_reject(_forge(one, [0], [3], b"", b"abc", b"", b"ab"), "stored chunk")
+    bad_crc = bytearray(good)
+    bad_crc[-6] ^= 1  # a stored byte changed: only the CRC can tell
+    _both_reject(bytes(bad_crc), "CRC32")
+
+
+def test_a_coded_chunk_that_is_not_smaller_is_still_accepted():
+    # the encoder would store this chunk (1 flag + 2 data bytes ≥ 2 raw bytes), but the coded form is well formed
+    h = format.Header(symbol_size=1, window=8, chunk=2, length=2, chunks=1)
+    blob = _forge(h, [1], [2], b"\x00", b"ab", b"", b"ab")
+    for backend in ("reference", "cpu"):
+        assert lzss.decompress(blob, backend=backend) == b"ab"
 
 
 def test_crc_mismatch_is_rejected():
@@ -186,7 +217,8 @@ def test_crc_mismatch_is_rejected():
     [
         (lambda b: b[:10], "too short"),
         (lambda b: b"XDLZ" + b[4:], "magic"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "version"),
+        (lambda b: b[:4] + b"\x01" + b[5:], "unsupported version 1, this decoder reads version 2"),
+        (lambda b: b[:4] + b"\x03" + b[5:], "version"),
         (lambda b: b[:5] + b"\x03" + b[6:], "symbol size"),
         (lambda b: b[:6] + b"\x00" + b[7:], "window"),
         (lambda b: b[:7] + b"\x01" + b[8:], "reserved"),

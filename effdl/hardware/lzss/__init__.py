@@ -8,7 +8,10 @@ is matched value by value. Three backends emit byte-identical blobs:
 - ``torch`` (:mod:`.torch_backend`): tensor ops (match finding for all positions at once, lock-step greedy parse,
   prefix-sum packing) on CPU or CUDA.
 
-The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted.
+The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted. A chunk
+that coding would not shrink is stored raw, so incompressible data costs only the container's few bytes.
+:mod:`.data` builds the benchmark's and notebook 09's inputs (quantization codes of a real field, model weights,
+CSR indices, source text) and :mod:`.peers` times the codec against zlib, lz4, zstd and blosc2.
 
 Example::
 

@@ -10,16 +10,17 @@ keep the walks short on low-entropy data (quantization codes), where single-symb
 into contiguous groups, so a group allocates its 64 Ki-entry ``head`` tables once and never clears them (an entry
 older than the current chunk's start is simply out of range). Each chunk writes into a slot of a worst-case-sized
 buffer (``C`` data bytes, ``ceil(C/S/8)`` flag bytes); prefix sums of the sizes then place the compaction copies, again
-in parallel.
+in parallel. A chunk whose flags and data are not smaller than its raw bytes is written stored (raw, no flags).
 
 Decompression decodes each chunk with every check of the reference decoder; a chunk reports an error code instead of
 raising inside the kernel, and the caller raises :class:`LZSSFormatError`.
 
-Parallelism: the group kernels are ``nogil`` and run on a small thread pool (``NUMBA_NUM_THREADS`` threads, 4 groups
-each; inputs under 16 chunks stay on the calling thread). Not ``parallel=True``/``prange``: on a busy machine (2 cores
-shared with pytest-xdist workers) numba's OpenMP layer spin-waits, and a 2 MB compression measured 45 ms with
-``prange`` against 6 ms on one thread; sleeping pool threads do not have that failure mode. Everything is compiled
-once per machine (``cache=True``) for a single signature: symbols are always uint32, whatever ``S``.
+Parallelism: the group kernels are ``nogil`` and run on a small thread pool (``NUMBA_NUM_THREADS`` threads, or fewer
+after :func:`set_threads`, 4 groups each; inputs under 16 chunks stay on the calling thread). Not
+``parallel=True``/``prange``: on a busy machine (2 cores shared with pytest-xdist workers) numba's OpenMP layer
+spin-waits, and a 2 MB compression measured 45 ms with ``prange`` against 6 ms on one thread; sleeping pool threads
+do not have that failure mode. Everything is compiled once per machine (``cache=True``) for a single signature:
+symbols are always uint32, whatever ``S``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ try:
 except ImportError:  # the package depends on numba; this keeps the other backends usable without it
     numba = None
 
-__all__ = ["AVAILABLE", "compress", "decompress", "require"]
+__all__ = ["AVAILABLE", "compress", "decompress", "require", "set_threads"]
 
 AVAILABLE = numba is not None
 _HASH_SIZE = 1 << 16
@@ -134,8 +135,15 @@ def _compress_group(sym, raw, symbol_size, window, chunk_symbols, c0, c1, flags_
                     head1[key] = q
             j += step
             t += 1
-        flag_size[c] = (t + 7) >> 3
-        data_size[c] = dp
+        raw_bytes = (end - start) * symbol_size
+        if ((t + 7) >> 3) + dp >= raw_bytes:  # format.should_store: coding did not pay, store the chunk raw
+            for b in range(raw_bytes):
+                data_tmp[do + b] = raw[start * symbol_size + b]
+            flag_size[c] = 0
+            data_size[c] = raw_bytes
+        else:
+            flag_size[c] = (t + 7) >> 3
+            data_size[c] = dp
 
 
 def _key2_impl(sym, j, symbol_size):
@@ -174,6 +182,14 @@ def _decompress_group(
         j = 0
         t = 0
         err = 0
+        if fe == fs:  # stored: no flag bytes, the chunk's raw bytes
+            if de - dp != n * symbol_size:
+                status[c] = 9
+            else:
+                for b in range(n * symbol_size):
+                    out[base + b] = data[dp + b]
+                status[c] = 0
+            continue
         while j < n:  # every token writes ≥ 1 symbol, so this loop ends
             fi = fs + (t >> 3)
             if fi >= fe:
@@ -225,6 +241,7 @@ _ERRORS = {
     6: "flag byte count does not match the token count",
     7: "unused flag bits are not zero",
     8: "data bytes left over",
+    9: "a stored chunk (no flag bytes) does not hold exactly its raw bytes",
 }
 
 if AVAILABLE:
@@ -237,10 +254,22 @@ if AVAILABLE:
 
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
+_thread_cap: int | None = None
+
+
+def set_threads(n: int | None) -> int | None:
+    """Use at most ``n`` threads (an int ≥ 1) for the following calls, or ``None`` for all ``NUMBA_NUM_THREADS``;
+    returns the previous setting. ``set_threads(1)`` gives the single-threaded speed peers are compared with."""
+    global _thread_cap
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be an int ≥ 1 or None, got {n!r}")
+    previous, _thread_cap = _thread_cap, n
+    return previous
 
 
 def _threads() -> int:
-    return max(1, int(numba.config.NUMBA_NUM_THREADS)) if AVAILABLE else 1
+    available = max(1, int(numba.config.NUMBA_NUM_THREADS)) if AVAILABLE else 1
+    return available if _thread_cap is None else min(available, _thread_cap)
 
 
 def _parallel(fn: Callable[[int, int], None], k: int) -> None:
@@ -252,7 +281,8 @@ def _parallel(fn: Callable[[int, int], None], k: int) -> None:
         fn(0, k)
         return
     if _pool is None or _pool_pid != os.getpid():  # a forked child must not reuse the parent's threads
-        _pool, _pool_pid = ThreadPoolExecutor(_threads(), thread_name_prefix="effdl-lzss"), os.getpid()
+        workers = max(_threads(), int(numba.config.NUMBA_NUM_THREADS))
+        _pool, _pool_pid = ThreadPoolExecutor(workers, thread_name_prefix="effdl-lzss"), os.getpid()
     bounds = [g * k // groups for g in range(groups + 1)]
     for future in [_pool.submit(fn, bounds[g], bounds[g + 1]) for g in range(groups)]:
         future.result()

@@ -13,7 +13,7 @@ Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data 
 
     offset        size  field
     0             4     magic b"EDLZ"
-    4             1     version = 1
+    4             1     version = 2
     5             1     symbol size S ∈ {1, 2, 4}
     6             1     window W ∈ 1..255 (symbols)
     7             1     reserved, must be 0
@@ -22,12 +22,18 @@ Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data 
     16            4     u32 chunk count k = ceil((n − r) / C)   (0 when n < S)
     20            4k    u32 flag_end[i]: flag bytes of chunks 0..i (inclusive prefix sum)
     20+4k         4k    u32 data_end[i]: data bytes of chunks 0..i (inclusive prefix sum)
-    20+8k         F     flag bytes, F = flag_end[k−1] (chunk i's are [flag_end[i−1], flag_end[i]))
-    20+8k+F       D     data bytes, D = data_end[k−1] (chunk i's are [data_end[i−1], data_end[i]))
+    20+8k         F     flag bytes, F = flag_end[k−1] (chunk i's are [flag_end[i−1], flag_end[i]); none if stored)
+    20+8k+F       D     data bytes, D = data_end[k−1] (chunk i's are [data_end[i−1], data_end[i]); raw if stored)
     20+8k+F+D     r     raw tail: the last r bytes of the input, which do not fill a symbol
     20+8k+F+D+r   4     u32 CRC32 (zlib.crc32) of the n original bytes
 
-Tokens of a chunk, in order: token ``t`` has flag bit ``t % 8`` (LSB first) of the chunk's flag byte ``t // 8``;
+A chunk is either *coded* (≥ 1 flag byte: the tokens below) or *stored* (0 flag bytes, and its data bytes are the
+chunk's own ``S × symbols`` bytes, verbatim). A coded chunk always has at least one flag byte (a chunk holds ≥ 1
+symbol, hence ≥ 1 token, since ``k = ceil((n − r) / C)``), so "0 flag bytes" marks a stored chunk unambiguously.
+Stored chunks are what keep incompressible data (random codes, noisy fields) from growing: every literal costs a
+flag bit, so coded random bytes take ``9/8`` of their size.
+
+Tokens of a coded chunk, in order: token ``t`` has flag bit ``t % 8`` (LSB first) of the chunk's flag byte ``t // 8``;
 1 = match, 0 = literal. A literal is ``S`` data bytes, the symbol verbatim. A match is two data bytes, length (u8, in
 symbols) then offset (u8, in symbols): copy ``length`` symbols, one at a time, from ``offset`` symbols back, so an
 offset smaller than the length repeats a period (offset 1 runs one symbol).
@@ -37,15 +43,25 @@ At symbol ``j`` of a chunk the candidate offsets are ``d = 1..min(W, j)``; the m
 consecutive symbols with ``sym[j+i] == sym[j+i−d]``, capped at ``min(255, symbols left in the chunk)``. The longest
 wins; among equally long ones, the **nearest** (smallest offset). If it is at least ``min_match(S)`` symbols (2 for
 S = 1, where a 2-byte match token would not pay for a 1-byte literal; 1 for S ≥ 2, as in GPULZ) emit the match and
-skip its length, otherwise emit a literal and advance one symbol.
+skip its length, otherwise emit a literal and advance one symbol. Then, per chunk: if the coded chunk's flag bytes
+plus data bytes are ≥ the chunk's raw bytes (``S × symbols``), emit it stored instead (ties go to stored: same size,
+and it decodes with one copy).
 
 Decoder acceptance (the blob is untrusted): exactly this layout and total length; reserved byte 0; prefix sums
-non-decreasing; per chunk, flag bytes = ceil(tokens / 8) with the unused high bits zero, data bytes consumed exactly,
-every match length in ``min_match(S)..symbols left in the chunk`` and every offset in ``1..min(W, symbols decoded in
-the chunk)``; the CRC of the output equals the stored one. Anything else raises :class:`LZSSFormatError`.
+non-decreasing; a chunk with 0 flag bytes has exactly ``S × symbols`` data bytes (else it is rejected, never
+reinterpreted); per coded chunk, flag bytes = ceil(tokens / 8) with the unused high bits zero, data bytes consumed
+exactly, every match length in ``min_match(S)..symbols left in the chunk`` and every offset in ``1..min(W, symbols
+decoded in the chunk)``; the CRC of the output equals the stored one. Anything else raises :class:`LZSSFormatError`.
+The encoder never emits a coded chunk that is not smaller than its raw bytes, but the decoder accepts one (it is
+well formed; only its size is suboptimal).
 Bound on the output: besides ``n ≤ 2**32 − 1``, each chunk's symbol count must be ≤ 128 × its data bytes (a 2-byte
-match yields at most 255 symbols, a literal one), so a forged header cannot make a decoder allocate more than
-``128·S·len(blob) + 3`` bytes; the header is checked in full before anything is allocated.
+match yields at most 255 symbols, a literal one; a stored chunk yields ``1/S`` symbol per byte), so a forged header
+cannot make a decoder allocate more than ``128·S·len(blob) + 3`` bytes; the header is checked in full before anything
+is allocated.
+
+Version history: 1 (issue 7, part 1) had no stored chunks; 2 adds them. A version-1 decoder rejects version-2 blobs
+by their version byte instead of misreading a stored chunk; this decoder reads version 2 only (no version-1 blobs were
+ever published).
 """
 
 from __future__ import annotations
@@ -73,15 +89,18 @@ __all__ = [
     "check_crc",
     "check_params",
     "chunk_count",
+    "chunk_stats",
+    "layout",
     "min_match",
     "pack",
     "read_header",
+    "should_store",
     "symbols",
     "unpack",
 ]
 
 MAGIC = b"EDLZ"
-VERSION = 1
+VERSION = 2  # 2: stored chunks (0 flag bytes, raw data)
 SYMBOL_SIZES = (1, 2, 4)
 MAX_WINDOW = 255  # offsets are one byte
 MAX_MATCH = 255  # lengths are one byte
@@ -157,6 +176,11 @@ class Header:
         return _HEAD.pack(MAGIC, VERSION, self.symbol_size, self.window, 0, self.chunk, self.length, self.chunks)
 
 
+def should_store(flag_bytes: int, data_bytes: int, raw_bytes: int) -> bool:
+    """The encoder's choice for one chunk: store it raw when coding does not make it smaller (ties store)."""
+    return flag_bytes + data_bytes >= raw_bytes
+
+
 def chunk_count(length: int, symbol_size: int, chunk: int) -> int:
     """k = ceil((n − n mod S) / C)."""
     m = length - length % symbol_size
@@ -174,7 +198,9 @@ def symbols(raw: np.ndarray, symbol_size: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Container:
-    """A parsed, structurally valid blob. Offsets are int64[k]; ``flags``/``data`` are uint8 views into the blob."""
+    """A parsed, structurally valid blob. Offsets are int64[k]; ``flags``/``data`` are uint8 views into the blob.
+
+    Structurally valid includes: every chunk with no flag bytes (stored) has exactly its raw bytes of data."""
 
     header: Header
     flag_end: np.ndarray
@@ -191,6 +217,11 @@ class Container:
     @property
     def data_start(self) -> np.ndarray:
         return np.concatenate([[0], self.data_end[:-1]]).astype(np.int64) if self.header.chunks else self.data_end
+
+    @property
+    def stored(self) -> np.ndarray:
+        """bool[k]: chunks stored raw (no flag bytes)."""
+        return self.flag_end == self.flag_start
 
 
 def pack(
@@ -282,9 +313,19 @@ def unpack(blob: bytes | bytearray | memoryview | np.ndarray) -> Container:
         need = h.symbols_per_chunk()
         flag_sizes = np.diff(flag_end, prepend=0)
         data_sizes = np.diff(data_end, prepend=0)
+        # a stored chunk (no flag bytes) holds exactly its raw bytes: anything else is rejected, never reinterpreted
+        stored = flag_sizes == 0
+        wrong = stored & (data_sizes != need * h.symbol_size)
+        if np.any(wrong):
+            bad = int(np.argmax(wrong))
+            raise LZSSFormatError(
+                f"chunk {bad} has no flag bytes (a stored chunk) but {int(data_sizes[bad])} data bytes; a stored "
+                f"chunk holds exactly its {int(need[bad]) * h.symbol_size} bytes"
+            )
         # every token needs a flag bit and ≥ 1 data byte and yields ≤ 255 symbols: bounds the output before allocating
-        if np.any(need > MAX_SYMBOLS_PER_DATA_BYTE * data_sizes) or np.any(need > 8 * MAX_MATCH * flag_sizes):
-            bad = int(np.argmax((need > MAX_SYMBOLS_PER_DATA_BYTE * data_sizes) | (need > 8 * MAX_MATCH * flag_sizes)))
+        over = ~stored & ((need > MAX_SYMBOLS_PER_DATA_BYTE * data_sizes) | (need > 8 * MAX_MATCH * flag_sizes))
+        if np.any(over):
+            bad = int(np.argmax(over))
             raise LZSSFormatError(
                 f"chunk {bad} claims {int(need[bad])} symbols from {int(flag_sizes[bad])} flag and "
                 f"{int(data_sizes[bad])} data bytes"
@@ -295,6 +336,73 @@ def unpack(blob: bytes | bytearray | memoryview | np.ndarray) -> Container:
     tail = buf[tail_at : tail_at + h.tail].tobytes()
     (crc,) = struct.unpack("<I", buf[tail_at + h.tail :].tobytes())
     return Container(header=h, flag_end=flag_end, data_end=data_end, flags=flags, data=data, tail=tail, crc=crc)
+
+
+def chunk_stats(blob: bytes | bytearray | memoryview | np.ndarray) -> dict[str, np.ndarray]:
+    """Per-chunk numbers of a blob, read from its tables and flag bits without decoding (int64[k] each, ``stored``
+    bool[k]): ``symbols``, ``raw_bytes`` (``S × symbols``), ``flag_bytes``, ``data_bytes``, ``stored``, ``matches``
+    (set flag bits) and ``literals`` (``(data bytes − 2 × matches) / S``; 0 for a stored chunk). The structure is
+    checked (:func:`unpack`), the tokens are not: on a forged blob the counts are whatever its bits say."""
+    box = unpack(blob)
+    h = box.header
+    symbols = h.symbols_per_chunk()
+    flag_bytes = box.flag_end - box.flag_start
+    data_bytes = box.data_end - box.data_start
+    ones = np.concatenate([[0], np.cumsum(np.unpackbits(box.flags).reshape(-1, 8).sum(1, dtype=np.int64))])
+    matches = ones[box.flag_end] - ones[box.flag_start] if h.chunks else np.zeros(0, np.int64)
+    stored = box.stored
+    literals = np.where(stored, 0, (data_bytes - 2 * matches) // h.symbol_size)
+    return {
+        "symbols": symbols,
+        "raw_bytes": symbols * h.symbol_size,
+        "flag_bytes": flag_bytes,
+        "data_bytes": data_bytes,
+        "stored": stored,
+        "matches": np.asarray(matches, np.int64),
+        "literals": np.asarray(literals, np.int64),
+    }
+
+
+def layout(blob: bytes | bytearray | memoryview | np.ndarray) -> list[dict[str, object]]:
+    """The blob field by field, as documented above: one dict per field with ``offset``, ``size`` (bytes), ``field``
+    and ``value`` (the number, or the bytes in hex; flag bytes in binary, most significant bit first, so token 0 is
+    the rightmost bit). For reading small blobs; the structure is checked (:func:`unpack`), the tokens are not."""
+    box = unpack(blob)
+    h, buf = box.header, _as_buffer(blob)
+    rows: list[dict[str, object]] = []
+
+    def add(offset: int, size: int, name: str, value: object) -> None:
+        rows.append({"offset": offset, "size": size, "field": name, "value": value})
+
+    add(0, 4, "magic", bytes(buf[:4]).decode("ascii", "replace"))
+    for off, name, value in ((4, "version", VERSION), (5, "symbol size S", h.symbol_size), (6, "window W", h.window)):
+        add(off, 1, name, value)
+    add(7, 1, "reserved", 0)
+    add(8, 4, "chunk size C (bytes)", h.chunk)
+    add(12, 4, "length n (bytes)", h.length)
+    add(16, 4, "chunks k", h.chunks)
+    k = h.chunks
+    for i in range(k):
+        add(HEADER_SIZE + 4 * i, 4, f"flag_end[{i}]", int(box.flag_end[i]))
+    for i in range(k):
+        add(HEADER_SIZE + 4 * (k + i), 4, f"data_end[{i}]", int(box.data_end[i]))
+    at = HEADER_SIZE + 8 * k
+    for i in range(k):
+        flags = box.flags[box.flag_start[i] : box.flag_end[i]]
+        if flags.size:
+            add(
+                at + int(box.flag_start[i]), int(flags.size), f"flags of chunk {i}", " ".join(f"{b:08b}" for b in flags)
+            )
+    at += box.flags.size
+    for i in range(k):
+        data = box.data[box.data_start[i] : box.data_end[i]]
+        name = f"data of chunk {i}" + (" (stored)" if box.stored[i] else "")
+        add(at + int(box.data_start[i]), int(data.size), name, data.tobytes().hex(" "))
+    at += box.data.size
+    if h.tail:
+        add(at, h.tail, "raw tail", box.tail.hex(" "))
+    add(at + h.tail, CRC_SIZE, "CRC32", f"{box.crc:#010x}")
+    return rows
 
 
 def check_crc(out: bytes | np.ndarray, crc: int) -> None:

@@ -21,6 +21,7 @@ from effdl.hardware.lzss.format import (
     chunk_count,
     min_match,
     pack,
+    should_store,
     symbols,
     unpack,
 )
@@ -30,11 +31,12 @@ __all__ = ["Token", "compress", "decompress", "longest_match", "parse"]
 
 class Token(NamedTuple):
     """One LZSS token. ``symbol``: index of its first symbol in the whole input; ``length`` and ``offset`` in symbols
-    (a literal has length 1 and offset 0)."""
+    (a literal has length 1 and offset 0). A stored chunk is one token of kind ``"stored"`` whose length is the
+    chunk's symbol count (offset 0): its bytes are in the blob verbatim, with no flag bits."""
 
     chunk: int
     symbol: int
-    kind: str  # "literal" or "match"
+    kind: str  # "literal", "match" or "stored"
     length: int
     offset: int
 
@@ -65,7 +67,8 @@ def longest_match(sym: np.ndarray, j: int, window: int) -> tuple[int, int]:
 
 
 def _encode_chunk(sym: np.ndarray, raw: bytes, symbol_size: int, window: int) -> tuple[bytes, bytes]:
-    """Greedy parse of one chunk (``sym``: its symbols, ``raw``: its bytes) → (flag bytes, data bytes)."""
+    """Greedy parse of one chunk (``sym``: its symbols, ``raw``: its bytes) → (flag bytes, data bytes); stored as
+    (no flag bytes, ``raw``) when the parse does not make it smaller."""
     shortest = min_match(symbol_size)
     flags = bytearray((sym.size + 7) // 8)  # upper bound; trimmed to ceil(tokens / 8) below
     data = bytearray()
@@ -80,7 +83,10 @@ def _encode_chunk(sym: np.ndarray, raw: bytes, symbol_size: int, window: int) ->
             data += raw[j * symbol_size : (j + 1) * symbol_size]
             j += 1
         t += 1
-    return bytes(flags[: (t + 7) // 8]), bytes(data)
+    flags = flags[: (t + 7) // 8]
+    if should_store(len(flags), len(data), len(raw)):
+        return b"", raw
+    return bytes(flags), bytes(data)
 
 
 def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int) -> bytes:
@@ -115,6 +121,12 @@ def _decode_chunk(
     c: int, flags: bytes, data: bytes, n_sym: int, header: Header, first_symbol: int, tokens: list[Token] | None
 ) -> bytearray:
     s, w = header.symbol_size, header.window
+    if not flags:  # stored: unpack has checked that the data is exactly the chunk's bytes
+        if len(data) != n_sym * s:
+            raise LZSSFormatError(f"chunk {c}: stored chunk of {len(data)} bytes, expected {n_sym * s}")
+        if tokens is not None:
+            tokens.append(Token(c, first_symbol, "stored", n_sym, 0))
+        return bytearray(data)
     shortest = min_match(s)
     out = bytearray()
     j = t = dp = 0  # symbols written, tokens read, data bytes read
@@ -171,7 +183,9 @@ def decompress(blob: bytes | bytearray | memoryview | np.ndarray) -> bytes:
 
 
 def parse(blob: bytes | bytearray | memoryview | np.ndarray) -> list[Token]:
-    """The blob's tokens in order (fully validated, CRC included): the step-by-step view of what the encoder did."""
+    """The blob's tokens in order (fully validated, CRC included): the step-by-step view of what the encoder did.
+
+    A stored chunk appears as one ``"stored"`` token spanning the chunk (see :class:`Token`)."""
     tokens: list[Token] = []
     _decode(unpack(blob), tokens)
     return tokens

@@ -7,7 +7,8 @@
    ``length·256 + (255 − d)`` whose maximum over offsets is the longest match, nearest on ties: the reference's rule.
 2. Greedy parse, chunks in lock-step: one position per chunk advances by its token's length each step (≤ C/S steps).
 3. Packing with prefix sums: per-token sizes (S for a literal, 2 for a match) and per-chunk flag/data sizes are
-   turned into offsets with ``torch.cumsum``; flags are scattered bit by bit and data bytes by index.
+   turned into offsets with ``torch.cumsum``; a chunk whose coded size is not below its raw size is marked stored
+   (0 flag bytes, its raw bytes as data); flags are scattered bit by bit and data bytes by index.
 
 The output equals the reference's byte for byte; only the CRC32 (zlib) and the final join run on the host.
 """
@@ -109,11 +110,22 @@ def compress(raw: Tensor, symbol_size: int, window: int, chunk: int) -> bytes:
     tok_bytes = torch.where(tok_match, 2, s)
     per_chunk = torch.zeros(k, dtype=torch.int64, device=device).index_add_(0, tok_chunk, torch.ones_like(tok))
     t_local = torch.arange(tok.numel(), device=device) - (torch.cumsum(per_chunk, 0) - per_chunk)[tok_chunk]
-    flag_size = (per_chunk + 7) // 8
+    coded_flags = (per_chunk + 7) // 8
+    coded_data = torch.zeros(k, dtype=torch.int64, device=device).index_add_(0, tok_chunk, tok_bytes)
+    coded_at = torch.cumsum(tok_bytes, 0) - tok_bytes  # token's offset in all chunks' coded data, in stream order
+    coded_at -= (torch.cumsum(coded_data, 0) - coded_data)[tok_chunk]  # … rebased to its chunk
+    # a chunk whose coding does not pay is stored raw (format.should_store); sizes → offsets by prefix sums
+    chunk_bytes = torch.full((k,), cs * s, dtype=torch.int64, device=device)
+    chunk_bytes[-1] = (sym.numel() - (k - 1) * cs) * s
+    stored = coded_flags + coded_data >= chunk_bytes
+    flag_size = torch.where(stored, 0, coded_flags)
+    data_size = torch.where(stored, chunk_bytes, coded_data)
     flag_start = torch.cumsum(flag_size, 0) - flag_size
-    data_size = torch.zeros(k, dtype=torch.int64, device=device).index_add_(0, tok_chunk, tok_bytes)
-    data_at = torch.cumsum(tok_bytes, 0) - tok_bytes  # global order = chunk order, so no per-chunk rebase
+    data_start = torch.cumsum(data_size, 0) - data_size
 
+    keep = ~stored[tok_chunk]  # tokens of coded chunks
+    tok, tok_chunk, tok_match, t_local = tok[keep], tok_chunk[keep], tok_match[keep], t_local[keep]
+    data_at = data_start[tok_chunk] + coded_at[keep]
     # distinct bits of one byte, so adding them is OR-ing them
     flags = torch.zeros(int(flag_size.sum()), dtype=torch.int64, device=device)
     flags.index_add_(0, flag_start[tok_chunk] + t_local // 8, tok_match.to(torch.int64) << (t_local % 8))
@@ -124,6 +136,10 @@ def compress(raw: Tensor, symbol_size: int, window: int, chunk: int) -> bytes:
         data[lit_at + b] = raw[lit * s + b]
     data[mat_at] = length[mat].to(torch.uint8)
     data[mat_at + 1] = offset[mat].to(torch.uint8)
+    if bool(stored.any()):  # stored chunks: their raw bytes, compacted to their data offsets
+        src = torch.nonzero(stored.repeat_interleave(chunk_bytes)).squeeze(1)  # byte indices of stored chunks
+        src_chunk = src // (cs * s)
+        data[data_start[src_chunk] + src - src_chunk * (cs * s)] = raw[src]
     return pack(
         header,
         flag_size.cpu().numpy(),

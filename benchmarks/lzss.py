@@ -1,0 +1,202 @@
+"""`effdl bench lzss`: the LZSS codec (GPULZ) against zlib, lz4, zstd and blosc2 — ratio and MB/s, same data, one run.
+
+Data (`effdl.hardware.lzss.data.benchmark_datasets`): the weights of an MLP trained for one epoch on mnist5k (seed 0;
+one epoch, ~10 s, because a benchmark should not wait for a converged model and the weights' statistics settle
+early) in fp32 and bf16, their int8 per-channel quantization codes, the int32 CSR column indices of the same model
+pruned to 90%, uint16 Lorenzo quantization codes (cuSZ style, relative error 1e-2) of matplotlib's topobathy field
+and of the jacksboro DEM, the raw int16 DEM, and 1 MB of the CPython standard library's source.
+
+Every codec runs single-threaded; the LZSS `cpu` backend once on one thread and once on all numba threads. Timings
+are medians of `--repeats` interleaved rounds after a warm-up (IQR shown); MB/s count input bytes for compression
+and decompression alike. The summary gives what carries over between machines — ratios measured in the same run:
+the codec's ratio over lz4's per dataset, and its one-thread compress throughput over zlib level 6's. Then sweeps of
+the window W, the chunk size C and the symbol size S on the DEM codes (GPULZ's trends). `--device cuda` adds the
+torch backend on the GPU (compression only; its blob must equal the CPU's, byte for byte).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+
+import torch
+
+import effdl
+from effdl import viz
+from effdl.hardware.lzss import cpu, data, peers
+
+SWEEP_DATASET = "uint16 codes (DEM)"
+
+
+def train_model(*, quick: bool, seed: int = 0) -> tuple[torch.nn.Module, str]:
+    """The MLP whose weights the benchmark compresses, and a one-line description of it."""
+    hidden = (32,) if quick else (256, 128)
+    model = effdl.build("mlp", "mnist5k", seed=seed, hidden=hidden)
+    train, test = effdl.load("mnist5k")
+    steps = 20 if quick else None
+    effdl.fit(model, train, epochs=1, lr=1e-3, seed=seed, max_steps=steps, progress=False)
+    acc = 100 * effdl.evaluate(model.eval(), test).accuracy
+    widths = "-".join(map(str, (784, *hidden, 10)))
+    how = f"{steps} steps" if steps else "1 epoch"
+    return model, f"MLP {widths} trained {how} on mnist5k (seed {seed}, test accuracy {acc:.1f}%)"
+
+
+def datasets(model: torch.nn.Module, *, quick: bool) -> dict:
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": known, and not news in a table
+        warnings.simplefilter("ignore", UserWarning)
+        if quick:
+            return data.benchmark_datasets(model, max_bytes=16 << 10, text_bytes=16 << 10)
+        return data.benchmark_datasets(model)
+
+
+def _mbs(v: float | None, iqr: float | None) -> str:
+    return f"{'—':>9s} {'':>7s}" if v is None else f"{v:9.1f} {iqr:7.1f}"
+
+
+def table(results: Sequence[peers.Result]) -> list[str]:
+    """The full table: one line per dataset × codec."""
+    lines = [
+        f"{'dataset':26s} {'codec':24s} {'S':>2s} {'compressed':>10s} {'ratio':>7s} "
+        f"{'comp MB/s':>9s} {'IQR':>7s} {'dec MB/s':>9s} {'IQR':>7s}"
+    ]
+    row = 0
+    for i, r in enumerate(results):
+        row = 0 if i == 0 or results[i - 1].dataset != r.dataset else row + 1
+        name = r.dataset if row == 0 else f"  ({r.raw_bytes:,} bytes)" if row == 1 else ""
+        s = str(r.extra.get("S", ""))
+        same = r.extra.get("identical")
+        note = "" if same is None else ("  identical to cpu" if same else "  DIFFERS from cpu!")
+        lines.append(
+            f"{name:26s} {r.codec:24s} {s:>2s} {r.blob_bytes:>10,d} {r.ratio:7.3f} "
+            f"{_mbs(r.compress_mbs, r.compress_iqr_mbs)} {_mbs(r.decompress_mbs, r.decompress_iqr_mbs)}{note}"
+        )
+    return lines
+
+
+def summary(results: Sequence[peers.Result]) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """Per dataset: the codec's ratio over lz4's and its one-thread compress MB/s over zlib-6's; geometric means."""
+    by = {(r.dataset, r.codec): r for r in results}
+    names = list(dict.fromkeys(r.dataset for r in results))
+    lines = [
+        f"{'dataset':26s} {'lzss ratio':>10s} {'lz4 ratio':>10s} {'× lz4':>7s} {'lzss MB/s':>10s} "
+        f"{'zlib-6 MB/s':>11s} {'× zlib-6':>9s}"
+    ]
+    out: dict[str, dict[str, float]] = {}
+    for d in names:
+        ours, lz4, z6 = by.get((d, "effdl lzss (1 thread)")), by.get((d, "lz4")), by.get((d, "zlib 6"))
+        if ours is None:
+            continue
+        row = {"ratio": ours.ratio, "compress_mbs": ours.compress_mbs}
+        if lz4 is not None:
+            row["lz4_ratio"], row["vs_lz4"] = lz4.ratio, ours.ratio / lz4.ratio
+        if z6 is not None:
+            row["zlib6_mbs"], row["vs_zlib6"] = z6.compress_mbs, ours.compress_mbs / z6.compress_mbs
+        out[d] = row
+        lz4s = f"{row['lz4_ratio']:10.3f} {row['vs_lz4']:6.3f}×" if lz4 else f"{'—':>10s} {'—':>7s}"
+        z6s = f"{row['zlib6_mbs']:11.1f} {row['vs_zlib6']:8.2f}×" if z6 else f"{'—':>11s} {'—':>9s}"
+        lines.append(f"{d:26s} {row['ratio']:10.3f} {lz4s} {row['compress_mbs']:10.1f} {z6s}")
+    for key, label in (("vs_lz4", "ratio × lz4"), ("vs_zlib6", "compress MB/s × zlib-6")):
+        vals = [r[key] for r in out.values() if key in r]
+        if vals:
+            geo = math.exp(sum(math.log(v) for v in vals) / len(vals))
+            lines.append(f"geometric mean of {label}: {geo:.2f} (min {min(vals):.2f}, max {max(vals):.2f})")
+    return lines, out
+
+
+def sweep_lines(rows: Sequence[dict]) -> list[str]:
+    lines = [f"{'param':>5s} {'value':>6s} {'ratio':>7s} {'comp MB/s':>10s} {'dec MB/s':>9s}"]
+    for r in rows:
+        lines.append(
+            f"{r['param']:>5s} {r['value']:>6d} {r['ratio']:7.3f} {r['compress MB/s']:10.1f} "
+            f"{r['decompress MB/s']:9.1f}"
+        )
+    return lines
+
+
+def write_plot(path: str, results: Sequence[peers.Result], sweep: Sequence[dict], title: str) -> None:
+    """One self-contained HTML file (plotly.js embedded: it opens offline) with the comparison and the sweeps."""
+    figs = [
+        viz.codec_comparison([r.as_dict() for r in results], title=f"LZSS against its peers — {title}"),
+        viz.lzss_sweep_curves(sweep, title=f"sweeps on {SWEEP_DATASET}, cpu backend, 1 thread"),
+    ]
+    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
+    html = "<html><head><meta charset='utf-8'><title>effdl bench lzss</title></head><body>" + "".join(parts)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(html + "</body></html>")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="effdl bench lzss", description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=None, help="timed rounds per codec (default 7, 2 with --quick)")
+    p.add_argument("--quick", action="store_true", help="a tiny model and 16 KB per dataset (for tests)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: add the torch backend on the GPU")
+    p.add_argument("--window", type=int, default=128, help="W in symbols (default 128)")
+    p.add_argument("--chunk", type=int, default=2048, help="C in bytes (default 2048)")
+    p.add_argument("--no-sweep", action="store_true", help="skip the W, C, S sweeps")
+    p.add_argument("--plot", metavar="PATH", default=None, help="write a plotly HTML figure to PATH")
+    args = p.parse_args(None if argv is None else list(argv))  # None: the command line
+    repeats = args.repeats if args.repeats is not None else (2 if args.quick else 7)
+    if repeats < 1:
+        raise ValueError(f"--repeats must be ≥ 1, got {repeats}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda needs a CUDA GPU, and torch finds none on this machine; use --device cpu")
+
+    start = time.perf_counter()
+    model, about = train_model(quick=args.quick)
+    sets = datasets(model, quick=args.quick)
+    results, notes = peers.compare(
+        sets,
+        repeats=repeats,
+        window=args.window,
+        chunk=args.chunk,
+        device="cuda" if args.device == "cuda" else None,
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    header = (
+        f"effdl bench lzss: W={args.window}, C={args.chunk}; {about}; cpu backend {cpu._threads()} numba thread(s), "
+        f"peers single-threaded; median of {repeats} interleaved rounds (IQR); load average {load:.2f}"
+    )
+    print(header)
+    for line in table(results):
+        print(line)
+    print()
+    print("summary: ratios measured in this run (lzss = effdl lzss, cpu backend, 1 thread)")
+    lines, _ = summary(results)
+    for line in lines:
+        print(line)
+    if args.device == "cuda":
+        gpu = [r for r in results if r.codec.startswith("effdl lzss torch")]
+        same = all(r.extra.get("identical") for r in gpu)
+        print(
+            f"torch backend on {torch.cuda.get_device_name()}: blobs {'identical to' if same else 'DIFFERENT from'} "
+            f"the cpu backend's on {len(gpu)} datasets"
+        )
+    for note in notes:
+        print(f"note: {note}")
+    sweep: list[dict] = []
+    if not args.no_sweep:
+        x = sets[SWEEP_DATASET]
+        if args.quick:
+            sweep = peers.sweep(x, windows=(32, 255), chunks=(512, 4096), repeats=repeats)
+        else:
+            sweep = peers.sweep(x, repeats=repeats, window=args.window, chunk=args.chunk)
+        print()
+        print(
+            f"sweeps on {SWEEP_DATASET} ({x.nbytes:,} bytes), one parameter at a time (W={args.window}, "
+            f"C={args.chunk}, S from the dtype otherwise), cpu backend, 1 thread"
+        )
+        for line in sweep_lines(sweep):
+            print(line)
+    if args.plot:
+        write_plot(args.plot, results, sweep, about)
+        print(f"plot: {args.plot}")
+    print(f"total {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
