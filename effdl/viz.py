@@ -844,7 +844,9 @@ def range_ratio_bars(ratios: Mapping[str, Mapping[str, float]], *, title: str | 
                 hovertemplate=f"{name}<br>%{{x}}: %{{y:.2f}}<extra></extra>",
             )
         )
-    fig.add_hline(y=3**0.5, line_dash="dot", line_color="gray", annotation_text="uniform: √3")
+    fig.add_hline(
+        y=3**0.5, line_dash="dot", line_color="gray", annotation_text="uniform: √3", annotation_position="top left"
+    )
     fig.update_layout(
         title=title or "outlier measure max|W| / std(W) per layer",
         xaxis_title="layer",
