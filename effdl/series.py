@@ -99,7 +99,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         topic="Number formats, rounding and clipping error; observers; a live bit-width slider; PTQ of weights and "
         "activations from 8 to 2 bits; QAT with STE and LSQ; k-means palettes; real int8 size and latency.",
         papers="Jacob et al. 2018; Krishnamoorthi 2018; Esser et al. 2020 (LSQ); Han et al. 2016 (Deep Compression)",
-        quick_s=45,
+        quick_s=25,
         full_s=150,
     ),
     Chapter(
@@ -108,7 +108,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         topic="L∞, margin and soft-min-max range losses added during training remove weight outliers; weight "
         "histograms; accuracy after 2/4-bit PTQ and 1/2-bit k-means against a weight-decay baseline over seeds.",
         papers="Kundu et al. 2023 (R²: Range Regularization for Model Compression and Quantization)",
-        quick_s=60,
+        quick_s=75,
         full_s=300,
     ),
     Chapter(
