@@ -6,6 +6,7 @@ the notebooks (parameterized with QUICK=True, as papermill would), and is stoppe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -206,6 +207,14 @@ def problems(page) -> list[str]:
         found.append(f"{declared} widget output(s) show 'Loading widget…' or an error instead of the widget")
     if outputs == 0 and page.locator(".jupyter-widgets").count() == 0:
         found.append("no widget rendered (.jupyter-widgets)")
+    # A FigureWidget gets its traces from the kernel a moment after its div exists: give it a few seconds (a
+    # timeout is reported below, with the counts).
+    with contextlib.suppress(Exception):
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.js-plotly-plot')].every(g => (g.data || []).length > 0)",
+            timeout=10_000,
+            polling=200,
+        )
     traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => (g.data || []).length)")
     if not traces:
         found.append("no plotly figure rendered (.js-plotly-plot)")
