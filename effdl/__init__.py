@@ -16,6 +16,7 @@ from effdl.core.footprint import (
     measure_latency,
     model_bits,
     pareto_front,
+    saved_activation_bytes,
     serialized_bytes,
 )
 from effdl.core.models import MLP, MODELS, MobileNetV1, ResNet20, SmallCNN, TinyTransformer, build
@@ -51,6 +52,7 @@ __all__ = [
     "model_bits",
     "pareto_front",
     "record",
+    "saved_activation_bytes",
     "seed_everything",
     "serialized_bytes",
     "subset",

@@ -850,12 +850,16 @@ def compress_curve(
     eval_batches: int = 8,
     eval_batch_size: int = 64,
     seed: int | None = 0,
+    finetune_steps: int = 0,
+    train: CharDataset | Tensor | None = None,
+    finetune_lr: float = 1e-3,
+    finetune_batch_size: int = 32,
     name: str = "",
     progress: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Validation bits/char against compressed size for one trained model: a list of rows (dicts).
 
-    Variants, each on a copy of ``model`` (which is never modified), all one-shot, without fine-tuning:
+    Variants, each on a copy of ``model`` (which is never modified), one-shot when ``finetune_steps=0``:
 
     - ``"none"``: the fp32 model (always the first row: the reference);
     - ``"prune"``: magnitude pruning (``prune.magnitude_prune_``; ``scope="layer"``: every layer loses the same
@@ -869,7 +873,14 @@ def compress_curve(
     compressed. Rows: ``name``, ``method``, ``label``, ``sparsity``, ``bits`` (32 when not quantized),
     ``size_bits`` (:func:`compressed_model_bits`), ``ratio`` (fp32 size / size), ``val_bpc`` (:func:`evaluate_lm`
     on the same ``eval_batches × eval_batch_size`` windows for every variant, drawn with ``seed``, or on the
-    ``(x, y)`` windows given) and ``rel_increase`` (``val_bpc / fp32 val_bpc − 1``).
+    ``(x, y)`` windows given), ``rel_increase`` (``val_bpc / fp32 val_bpc − 1``) and ``finetune_steps``.
+
+    Prune, then fine-tune: with ``finetune_steps > 0`` every pruned model trains that many more steps on ``train``
+    with its mask fixed (:func:`train_lm`: AdamW at ``finetune_lr``, no weight decay, ``finetune_batch_size``
+    windows per step, batches drawn with ``seed``) before it is evaluated or quantized. So that the comparison stays
+    fair, the dense reference gets the same extra steps on the same batches, and the ``"quant"`` rows quantize that
+    fine-tuned dense model: every row has seen exactly ``finetune_steps`` more batches than ``model``.
+    Quantization itself stays post-training (no quantization-aware steps).
     """
     _check_model(model)
     levels = [s for s in _fractions("sparsities", sparsities) if s > 0]
@@ -898,6 +909,11 @@ def compress_curve(
     names = _layers(model, layers)
     if not names:
         raise ValueError("model has no nn.Linear layer to compress (besides a tied embedding)")
+    finetune_steps = _int("finetune_steps", finetune_steps, low=0)
+    if finetune_steps and train is None:
+        raise ValueError("finetune_steps > 0 needs the training data: pass train=<CharDataset or 1-D id tensor>")
+    finetune_lr = _positive("finetune_lr", finetune_lr)  # type: ignore[assignment]
+    finetune_batch_size = _int("finetune_batch_size", finetune_batch_size)
     windows = _windows_arg("val", val)
     if windows is None:
         ctx = None
@@ -915,14 +931,43 @@ def compress_curve(
     variants += [("prune+quant", s, b) for s, b in pairs]
     fp32_bits = compressed_model_bits(model, layers=names)
     rows: list[dict[str, Any]] = []
-    bar = _bar(len(variants), f"compress {name or type(model).__name__}", progress)
+    tuned = [0.0, *levels] if finetune_steps else []
+    bar = _bar(len(variants) + len(tuned), f"compress {name or type(model).__name__}", progress)
+
+    def finetuned(sparsity: float) -> nn.Module:
+        # Each starting point is pruned (or not) and fine-tuned once, then shared by its quantized variants.
+        work = copy.deepcopy(model)
+        if sparsity > 0:
+            magnitude_prune_(work, sparsity, scope=scope, layers=names)
+        train_lm(
+            work,
+            train,  # type: ignore[arg-type]
+            steps=finetune_steps,
+            batch_size=finetune_batch_size,
+            lr=finetune_lr,
+            warmup=0,
+            weight_decay=0.0,
+            seed=seed,
+            progress=False,
+            name=f"{name} {_label(sparsity, None)}",
+        )
+        work.eval()
+        bar.update(1)
+        return work
+
     try:
+        start = {s: finetuned(s) for s in tuned}
         for method, s, b in variants:
-            work = copy.deepcopy(model) if method != "none" else model
-            if s > 0:
-                magnitude_prune_(work, s, scope=scope, layers=names)
-                if b is not None:
-                    make_permanent_(work)  # bake the zeros in: quantization parametrizes the plain weight
+            if finetune_steps:
+                work = copy.deepcopy(start[s]) if b is not None else start[s]
+                if s > 0 and b is not None:
+                    make_permanent_(work)
+            else:
+                work = copy.deepcopy(model) if method != "none" else model
+                if s > 0:
+                    magnitude_prune_(work, s, scope=scope, layers=names)
+                    if b is not None:
+                        make_permanent_(work)  # bake the zeros in: quantization parametrizes the plain weight
             if b is not None:
                 quantize_weights_(work, bits=b, per_channel=per_channel, layers=names)
             size = compressed_model_bits(
@@ -939,6 +984,7 @@ def compress_curve(
                     "size_bits": size,
                     "ratio": fp32_bits / size,
                     "val_bpc": bpc,
+                    "finetune_steps": finetune_steps,
                 }
             )
             bar.update(1)

@@ -41,6 +41,7 @@ __all__ = [
     "model_bits",
     "pareto_front",
     "quantized_bits",
+    "saved_activation_bytes",
     "serialized_bytes",
     "sparsity",
     "tensor_bits",
@@ -788,3 +789,65 @@ def pareto_front(points: Sequence[Sequence[float]], *, maximize: Sequence[bool] 
         if not dominated and not duplicate:
             keep.append(i)
     return sorted(keep, key=lambda i: (a[i, 0], i))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Activation memory
+# ----------------------------------------------------------------------------------------------------
+
+
+def saved_activation_bytes(
+    model: nn.Module,
+    inputs: torch.Tensor | tuple[torch.Tensor, ...],
+    *,
+    include_parameters: bool = False,
+) -> int:
+    """Bytes of the tensors autograd keeps for backward after one training forward ``model(*inputs)``.
+
+    Runs the forward in train mode with gradients enabled under ``torch.autograd.graph.saved_tensors_hooks`` and
+    adds up every *storage* a saved tensor lives in, once: a tensor saved by several ops (a conv's input that is
+    also the ReLU's output) or a view of another saved tensor (one half of a ``chunk``) keeps a single storage
+    alive, so it is counted once, at the storage's full size. That is the activation memory a training step
+    holds between forward and backward, for this batch (it grows linearly with the batch size).
+
+    Tensors whose storage is one of the model's parameters or buffers (a conv's weight, saved to compute the
+    input's gradient) are model state, not activations: excluded unless ``include_parameters=True``. The
+    batch itself is counted when a layer saves it (the first conv does, for its weight gradient). Nothing is
+    backpropagated; training flags, buffers (BatchNorm running statistics) and the CPU random state are left as
+    they were.
+    """
+    _check_model(model)
+    args = _as_args(inputs)
+    if not isinstance(include_parameters, bool):
+        raise TypeError(f"include_parameters must be a bool, got {include_parameters!r}")
+
+    def storage_key(t: torch.Tensor) -> tuple[str, int]:
+        return str(t.device), t.untyped_storage().data_ptr()
+
+    state = [*model.parameters(), *model.buffers()]
+    state_keys = {storage_key(t) for t in state if t.layout == torch.strided}
+    seen: dict[tuple[str, int], int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        if t.layout == torch.strided:
+            key = storage_key(t)
+            if include_parameters or key not in state_keys:
+                seen[key] = t.untyped_storage().nbytes()
+        else:  # sparse or other layouts have no single storage: count the tensor's own elements
+            seen[("tensor", id(t))] = t.numel() * t.element_size()
+        return t
+
+    flags = _training_flags(model)
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        model.train()
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                out = model(*args)
+            del out  # frees the graph and with it everything counted above
+    finally:
+        _restore_training(flags)
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+    return sum(seen.values())

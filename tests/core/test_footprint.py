@@ -512,3 +512,71 @@ def test_weight_aliases_map_tied_names_to_the_first():
     model = nn.ModuleDict({"emb": emb, "head": head})
     assert weight_aliases(model) == {"emb.weight": "emb.weight", "head.weight": "emb.weight"}
     assert list(effective_weights(model)) == ["emb.weight"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# saved_activation_bytes
+
+
+def test_saved_activation_bytes_exact_on_an_mlp():
+    from effdl.core.footprint import saved_activation_bytes
+
+    model = mlp()  # Linear(10, 4) -> ReLU -> Linear(4, 2)
+    x = torch.randn(5, 10)
+    # the first Linear keeps the batch (for its weight gradient): 5·10·4 bytes; the ReLU keeps its output,
+    # which the second Linear keeps too (one storage): 5·4·4 bytes
+    assert saved_activation_bytes(model, x) == 5 * 10 * 4 + 5 * 4 * 4 == 280
+    # the second Linear also keeps its weight (2·4 floats) to compute the ReLU output's gradient; the first
+    # does not, because nothing needs the batch's gradient
+    assert saved_activation_bytes(model, x, include_parameters=True) == 280 + 2 * 4 * 4
+    assert saved_activation_bytes(model, torch.randn(10, 10)) == 2 * 280  # linear in the batch
+    assert saved_activation_bytes(model, x.requires_grad_(True), include_parameters=True) == 280 + 4 * 10 * 4 + 32
+
+
+class _Views(nn.Module):
+    """Saves x twice (x * x) and two halves of one tensor (a * b): two storages in all."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sq = x * x
+        a, b = (sq + 1).chunk(2, dim=1)
+        return a * b
+
+
+def test_saved_activation_bytes_counts_each_storage_once():
+    from effdl.core.footprint import saved_activation_bytes
+
+    x = torch.randn(3, 4, requires_grad=True)
+    assert saved_activation_bytes(_Views(), x) == 3 * 4 * 4 + 3 * 4 * 4
+    assert saved_activation_bytes(_Views(), x.detach()) == 0  # no gradient needed: nothing is kept
+
+
+def test_saved_activation_bytes_conv_bn_and_leaves_the_model_and_rng_alone():
+    from effdl.core.footprint import saved_activation_bytes
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    model.eval()
+    model[1].train()  # a per-module flag that must survive
+    x = torch.randn(2, 1, 6, 6)
+    buffers = {k: v.clone() for k, v in model.state_dict().items()}
+    # conv keeps x (2·1·6·6 floats); BN keeps the conv output (2·2·4·4) and its batch mean and 1/std (2 + 2);
+    # ReLU keeps its output (2·2·4·4). Measured in train mode whatever the model's flags.
+    assert saved_activation_bytes(model, x) == 4 * (72 + 64 + 4 + 64)
+    assert [m.training for m in model] == [False, True, False] and not model.training
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in buffers.items())  # running stats untouched
+    noisy = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    batch = torch.randn(3, 4)
+    rng = torch.get_rng_state()
+    assert saved_activation_bytes(noisy, batch) > 3 * 4 * 4  # the batch and the dropout mask
+    assert torch.equal(torch.get_rng_state(), rng)  # dropout drew its mask from a forked generator
+
+
+def test_saved_activation_bytes_bad_input():
+    from effdl.core.footprint import saved_activation_bytes
+
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
+        saved_activation_bytes("mlp", torch.zeros(1, 10))
+    with pytest.raises(TypeError, match="inputs must be a Tensor"):
+        saved_activation_bytes(mlp(), [[1.0] * 10])
+    with pytest.raises(TypeError, match="include_parameters must be a bool"):
+        saved_activation_bytes(mlp(), torch.zeros(1, 10), include_parameters=1)
