@@ -874,21 +874,32 @@ def quantized_model_bits(
     bits: int,
     per_channel: bool = True,
     layers: list[str] | None = None,
+    storage: str = "dense",
 ) -> int:
     """Storage cost in bits of ``model`` with the chosen ``nn.Conv2d``/``nn.Linear`` weights stored as ``bits``-bit
     symmetric codes plus one fp32 scale per output channel (``per_channel``) or per tensor; everything else
     (biases, BatchNorm, buffers) stays fp32. ``effdl.core.footprint.model_bits(model)`` with each chosen weight's
-    fp32 cost swapped for :func:`effdl.core.footprint.quantized_bits` (a tied weight once). ``model`` is not
-    changed."""
-    from effdl.core.footprint import effective_weights, model_bits, quantized_bits, tensor_bits, weight_aliases
+    fp32 cost swapped for :func:`effdl.core.footprint.quantized_bits` (a tied weight once). ``storage``:
+    ``"dense"`` (every code stored), or ``"bitmask"``/``"csr"`` for a pruned model (zeros cost only the sparse
+    format's overhead; see ``footprint.STORAGES``). ``model`` is not changed."""
+    from effdl.core.footprint import (
+        STORAGES,
+        effective_weights,
+        model_bits,
+        quantized_bits,
+        tensor_bits,
+        weight_aliases,
+    )
 
     _check_module(model)
     bits = _check_bits(bits)
     per_channel = _check_bool("per_channel", per_channel)
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(repr(s) for s in STORAGES)}, got {storage!r}")
     weights, aliases = effective_weights(model), weight_aliases(model)
     total = model_bits(model)
     # A tied weight (e.g. an LM head sharing the embedding) is stored once: count it once, under its first name.
     for key in dict.fromkeys(aliases[f"{name}.weight"] for name in _quant_layers(model, layers)):
         w = weights[key]
-        total += quantized_bits(w, bits=bits, per_channel=per_channel) - tensor_bits(w)
+        total += quantized_bits(w, bits=bits, per_channel=per_channel, storage=storage) - tensor_bits(w)
     return total

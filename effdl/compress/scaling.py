@@ -57,7 +57,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from effdl.compress.prune import magnitude_prune_, make_permanent_
-from effdl.compress.quant import quantize_weights_
+from effdl.compress.quant import quantize_weights_, quantized_model_bits
 from effdl.core.data import VOCAB_SIZE, CharDataset, unigram_entropy_bits
 from effdl.core.footprint import (
     STORAGES,
@@ -65,7 +65,6 @@ from effdl.core.footprint import (
     effective_weights,
     model_bits,
     pareto_front,
-    quantized_bits,
     tensor_bits,
     weight_aliases,
 )
@@ -793,15 +792,13 @@ def compressed_model_bits(
     if not isinstance(per_channel, bool):
         raise TypeError(f"per_channel must be a bool, got {per_channel!r}")
     names = _layers(model, layers)
+    if bits is not None:
+        return quantized_model_bits(model, bits=bits, per_channel=per_channel, layers=names, storage=storage)
     weights, aliases = effective_weights(model), weight_aliases(model)
     total = model_bits(model)
     for key in dict.fromkeys(aliases[f"{n}.weight"] for n in names):  # a tied weight is stored once
         w = weights[key]
-        if bits is None:
-            stored = tensor_bits(w, storage=storage)
-        else:
-            stored = quantized_bits(w, bits=bits, per_channel=per_channel, storage=storage)
-        total += stored - tensor_bits(w)
+        total += tensor_bits(w, storage=storage) - tensor_bits(w)
     return total
 
 

@@ -255,6 +255,22 @@ def test_quantized_model_bits_counts_codes_and_scales():
         quantize_bits(model, 0, True)
 
 
+def test_quantized_model_bits_sparse_storage():
+    from effdl.compress.quant import quantized_model_bits
+    from effdl.core.footprint import quantized_bits
+
+    model = mlp()
+    with torch.no_grad():
+        model[1].weight[:, ::2] = 0.0  # half of the first layer's weights are zero
+    dense = quantized_model_bits(model, bits=4, layers=["1"])
+    w = model[1].weight
+    sparse = quantized_model_bits(model, bits=4, layers=["1"], storage="bitmask")
+    assert sparse - dense == quantized_bits(w, bits=4, storage="bitmask") - quantized_bits(w, bits=4)
+    assert sparse < dense
+    with pytest.raises(ValueError, match="storage must be one of 'dense'"):
+        quantized_model_bits(model, bits=4, storage="zip")
+
+
 def quantize_bits(model, bits, per_channel, layers=None):
     from effdl.compress.quant import quantized_model_bits
 

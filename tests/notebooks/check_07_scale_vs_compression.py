@@ -48,21 +48,26 @@ def check(rec: dict) -> None:
     assert rec["scale.best_at_equal_steps"] == large
 
     # Acceptance: at equal sparsity >= 50% and at 4-bit PTQ, the largest model's relative loss increase is smaller
-    # than the smallest model's. QUICK (seed 0), smallest vs largest: 50% pruned +6.1% vs +4.0%, 70% +44.1% vs
-    # +34.1%, 90% +66.9% vs +63.4%, 4-bit +0.54% vs +0.41% (full run, 800 steps: +8.4/+6.4, +43.5/+34.6,
-    # +92.5/+82.4, +0.72/+0.55). It depends on training long enough: after 300 steps the order is reversed at every
-    # level (the notebook shows it on its half-way snapshot), and with other seeds the 70% and 4-bit gaps can flip
-    # (seed 1 at 600 steps: 70% +22.2% vs +46.1%), so this asserts the default run, not a law.
+    # than the smallest model's. Protocol: prune, then retrain FINETUNE_STEPS = 100 steps with the mask fixed (the
+    # dense reference trains the same steps; 4-bit PTQ quantizes that reference). QUICK (seed 0), smallest vs
+    # largest: 50% +0.41% vs -0.64%, 70% +2.66% vs +0.98%, 90% +22.6% vs +19.0%, 4-bit +0.56% vs +0.51%.
+    # Seeds 1 and 2 (measured outside the notebook, the same protocol): the largest wins at 50% and 70% for both
+    # and at 90% for seed 2 (seed 1: +21.0% vs +22.2%, the largest loses); at 4 bits the sizes differ by a few
+    # hundredths of a percent, within the seed-to-seed spread, so this asserts the default run, not a law.
+    assert rec["scale.finetune_steps"] > 0
     for level in ("prune50", "prune70", "prune90", "quant4"):
         small_rel, large_rel = rec[f"scale.robust.{level}.small"], rec[f"scale.robust.{level}.large"]
-        assert math.isfinite(small_rel) and math.isfinite(large_rel) and min(small_rel, large_rel) > -0.01
+        assert math.isfinite(small_rel) and math.isfinite(large_rel) and min(small_rel, large_rel) > -0.02
         assert large_rel < small_rel, f"{level}: largest {100 * large_rel:+.2f}% vs smallest {100 * small_rel:+.2f}%"
+    # Retraining recovers most of what one-shot pruning costs (QUICK, 70%: one-shot +44.1% / +34.1%).
+    for size in ("small", "large"):
+        assert rec[f"scale.robust.prune70.{size}"] < 0.5 * rec[f"scale.oneshot.prune70.{size}"]
     assert rec["scale.robust.holds"] is True
     assert rec["scale.robust.prune90.small"] > rec["scale.robust.prune50.small"]  # more pruning, more damage
 
     # Train large, then compress: recorded, not asserted in QUICK, which has no mid-size model (QUICK: the best
-    # heavily compressed w128-d2 within w64-d1's fp32 size, 70% pruned + 4-bit at 1,717 kbit, reaches 3.364 against
-    # 2.804 for w64-d1 in fp32; in the full run w128-d1 at 4 bits, 1,548 kbit, reaches 2.486 and wins).
+    # heavily compressed w128-d2 within w64-d1's fp32 size, 70% pruned + 4-bit at 1,716 kbit, reaches 2.445 against
+    # 2.713 for w64-d1 in fp32, so it wins).
     cap = rec["scale.headline.cap_bits"]
     assert cap == 32 * rec[f"scale.{small.replace('-', '_')}.params"]  # the small model's fp32 size, in bits
     if rec["scale.headline.large_heavy_bits"] != -1:
