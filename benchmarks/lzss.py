@@ -6,10 +6,14 @@ early) in fp32 and bf16, their int8 per-channel quantization codes, the int32 CS
 pruned to 90%, uint16 Lorenzo quantization codes (cuSZ style, relative error 1e-2) of matplotlib's topobathy field
 and of the jacksboro DEM, the raw int16 DEM, and 1 MB of the CPython standard library's source.
 
+On data of 2-, 4- or 8-byte items the codec also runs with its byte-shuffle filter (`effdl lzss+shuffle`: each
+element's bytes transposed into byte planes first, E = the item size, S = 1), and lz4 on the same shuffled bytes
+(`lz4+shuffle`), so the filter is compared with the filter.
 Every codec runs single-threaded; the LZSS `cpu` backend once on one thread and once on all numba threads. Timings
 are medians of `--repeats` interleaved rounds after a warm-up (IQR shown); MB/s count input bytes for compression
 and decompression alike. The summary gives what carries over between machines — ratios measured in the same run:
-the codec's ratio over lz4's per dataset, and its one-thread compress throughput over zlib level 6's. Then sweeps of
+the codec's ratio over lz4's per dataset (without and with the shuffle filter, against plain lz4 and against lz4 on
+shuffled bytes), and its one-thread compress throughput over zlib level 6's. Then sweeps of
 the window W, the chunk size C and the symbol size S on the DEM codes (GPULZ's trends). `--device cuda` adds the
 torch backend on the GPU (compression only; its blob must equal the CPU's, byte for byte).
 """
@@ -60,7 +64,7 @@ def _mbs(v: float | None, iqr: float | None) -> str:
 def table(results: Sequence[peers.Result]) -> list[str]:
     """The full table: one line per dataset × codec."""
     lines = [
-        f"{'dataset':26s} {'codec':24s} {'S':>2s} {'compressed':>10s} {'ratio':>7s} "
+        f"{'dataset':26s} {'codec':31s} {'S':>2s} {'compressed':>10s} {'ratio':>7s} "
         f"{'comp MB/s':>9s} {'IQR':>7s} {'dec MB/s':>9s} {'IQR':>7s}"
     ]
     row = 0
@@ -71,35 +75,59 @@ def table(results: Sequence[peers.Result]) -> list[str]:
         same = r.extra.get("identical")
         note = "" if same is None else ("  identical to cpu" if same else "  DIFFERS from cpu!")
         lines.append(
-            f"{name:26s} {r.codec:24s} {s:>2s} {r.blob_bytes:>10,d} {r.ratio:7.3f} "
+            f"{name:26s} {r.codec:31s} {s:>2s} {r.blob_bytes:>10,d} {r.ratio:7.3f} "
             f"{_mbs(r.compress_mbs, r.compress_iqr_mbs)} {_mbs(r.decompress_mbs, r.decompress_iqr_mbs)}{note}"
         )
     return lines
 
 
 def summary(results: Sequence[peers.Result]) -> tuple[list[str], dict[str, dict[str, float]]]:
-    """Per dataset: the codec's ratio over lz4's and its one-thread compress MB/s over zlib-6's; geometric means."""
+    """Per dataset: the codec's ratio over lz4's, the same with the shuffle filter (``+shuf``) over lz4's and over
+    lz4's on shuffled bytes (datasets of 2-, 4- or 8-byte items), and the codec's one-thread compress MB/s over
+    zlib-6's; geometric means. The returned dict holds per dataset ``ratio``, ``lz4_ratio``, ``vs_lz4``,
+    ``shuffle_ratio``, ``shuffle_vs_lz4``, ``lz4_shuffle_ratio``, ``shuffle_vs_lz4_shuffle``, ``compress_mbs``,
+    ``zlib6_mbs`` and ``vs_zlib6`` (those that were measured)."""
     by = {(r.dataset, r.codec): r for r in results}
     names = list(dict.fromkeys(r.dataset for r in results))
     lines = [
-        f"{'dataset':26s} {'lzss ratio':>10s} {'lz4 ratio':>10s} {'× lz4':>7s} {'lzss MB/s':>10s} "
-        f"{'zlib-6 MB/s':>11s} {'× zlib-6':>9s}"
+        f"{'dataset':26s} {'lzss ratio':>10s} {'lz4 ratio':>10s} {'× lz4':>7s} {'+shuf':>7s} {'+shuf/lz4':>9s} "
+        f"{'lz4+shuf':>8s} {'+shuf/lz4+shuf':>14s} {'lzss MB/s':>9s} {'× zlib-6':>8s}"
     ]
     out: dict[str, dict[str, float]] = {}
+
+    def cell(row: dict[str, float], key: str, width: int, suffix: str = "") -> str:
+        return f"{row[key]:{width - len(suffix)}.3f}{suffix}" if key in row else f"{'—':>{width}s}"
+
     for d in names:
         ours, lz4, z6 = by.get((d, "effdl lzss (1 thread)")), by.get((d, "lz4")), by.get((d, "zlib 6"))
+        shuf, lz4_shuf = by.get((d, peers.SHUFFLE_CODEC)), by.get((d, "lz4+shuffle"))
         if ours is None:
             continue
         row = {"ratio": ours.ratio, "compress_mbs": ours.compress_mbs}
         if lz4 is not None:
             row["lz4_ratio"], row["vs_lz4"] = lz4.ratio, ours.ratio / lz4.ratio
+        if shuf is not None:
+            row["shuffle_ratio"] = shuf.ratio
+            if lz4 is not None:
+                row["shuffle_vs_lz4"] = shuf.ratio / lz4.ratio
+            if lz4_shuf is not None:
+                row["lz4_shuffle_ratio"] = lz4_shuf.ratio
+                row["shuffle_vs_lz4_shuffle"] = shuf.ratio / lz4_shuf.ratio
         if z6 is not None:
             row["zlib6_mbs"], row["vs_zlib6"] = z6.compress_mbs, ours.compress_mbs / z6.compress_mbs
         out[d] = row
-        lz4s = f"{row['lz4_ratio']:10.3f} {row['vs_lz4']:6.3f}×" if lz4 else f"{'—':>10s} {'—':>7s}"
-        z6s = f"{row['zlib6_mbs']:11.1f} {row['vs_zlib6']:8.2f}×" if z6 else f"{'—':>11s} {'—':>9s}"
-        lines.append(f"{d:26s} {row['ratio']:10.3f} {lz4s} {row['compress_mbs']:10.1f} {z6s}")
-    for key, label in (("vs_lz4", "ratio × lz4"), ("vs_zlib6", "compress MB/s × zlib-6")):
+        lines.append(
+            f"{d:26s} {row['ratio']:10.3f} {cell(row, 'lz4_ratio', 10)} {cell(row, 'vs_lz4', 7, '×')} "
+            f"{cell(row, 'shuffle_ratio', 7)} {cell(row, 'shuffle_vs_lz4', 9, '×')} "
+            f"{cell(row, 'lz4_shuffle_ratio', 8)} {cell(row, 'shuffle_vs_lz4_shuffle', 14, '×')} "
+            f"{row['compress_mbs']:9.1f} {cell(row, 'vs_zlib6', 8, '×')}"
+        )
+    for key, label in (
+        ("vs_lz4", "ratio × lz4"),
+        ("shuffle_vs_lz4", "ratio with shuffle × lz4's (multi-byte items)"),
+        ("shuffle_vs_lz4_shuffle", "ratio with shuffle × lz4+shuffle's"),
+        ("vs_zlib6", "compress MB/s × zlib-6"),
+    ):
         vals = [r[key] for r in out.values() if key in r]
         if vals:
             geo = math.exp(sum(math.log(v) for v in vals) / len(vals))
@@ -165,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     print()
     print("summary: ratios measured in this run (lzss = effdl lzss, cpu backend, 1 thread)")
+    print(
+        "  +shuf: the same with the byte-shuffle filter (E = item size, S = 1); lz4+shuf: the shuffled bytes "
+        "through lz4"
+    )
     lines, _ = summary(results)
     for line in lines:
         print(line)

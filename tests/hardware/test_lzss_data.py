@@ -156,6 +156,58 @@ def test_compare_measures_every_codec_and_round_trips():
     assert set(ours.as_dict()) >= {"dataset", "codec", "ratio", "compress MB/s", "decompress IQR MB/s", "S"}
 
 
+def test_compare_adds_the_shuffle_rows_for_multi_byte_items():
+    rng = np.random.default_rng(0)
+    x = {
+        "indices": np.sort(rng.integers(0, 784, 2000)).astype(np.int32),
+        "bytes": rng.integers(-3, 3, 500).astype(np.int8),
+    }
+    results, _ = peers.compare(x, repeats=1, all_threads=False)
+    by = {(r.dataset, r.codec): r for r in results}
+    shuf, lz4_shuf = by[("indices", peers.SHUFFLE_CODEC)], by[("indices", "lz4+shuffle")]
+    assert shuf.round_trip is True and lz4_shuf.round_trip is True
+    assert shuf.extra == {"S": 1, "shuffle": 4}
+    assert shuf.blob_bytes == len(lzss.compress(x["indices"], shuffle=True))
+    import lz4.frame
+
+    shuffled = format.shuffle(x["indices"].view(np.uint8), 4).tobytes()
+    assert lz4_shuf.blob_bytes == len(lz4.frame.compress(shuffled))
+    assert shuf.ratio > 1.15 * by[("indices", "effdl lzss (1 thread)")].ratio  # 4.15 against 3.36
+    assert not any(r.codec in (peers.SHUFFLE_CODEC, "lz4+shuffle") for r in results if r.dataset == "bytes")
+    plain, _ = peers.compare({"indices": x["indices"]}, repeats=1, all_threads=False, shuffled=False, peers=False)
+    assert [r.codec for r in plain] == ["effdl lzss (1 thread)"]
+
+
+def test_benchmark_summary_reports_the_codec_with_and_without_shuffle_against_lz4():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_lzss", Path(__file__).parents[2] / "benchmarks" / "lzss.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def r(dataset, codec, ratio):
+        return peers.Result(dataset, codec, 1000, round(1000 / ratio), 10.0, 0.0, 20.0, 0.0, True)
+
+    results = [
+        r("int32", "effdl lzss (1 thread)", 1.25),
+        r("int32", peers.SHUFFLE_CODEC, 4.0),
+        r("int32", "zlib 6", 3.0),
+        r("int32", "lz4", 2.0),
+        r("int32", "lz4+shuffle", 3.125),
+        r("text", "effdl lzss (1 thread)", 1.6),
+        r("text", "lz4", 2.0),
+    ]
+    lines, out = bench.summary(results)
+    assert out["int32"]["vs_lz4"] == pytest.approx(0.625) and out["int32"]["shuffle_vs_lz4"] == pytest.approx(2.0)
+    assert out["int32"]["shuffle_vs_lz4_shuffle"] == pytest.approx(1.28)
+    assert "shuffle_ratio" not in out["text"] and out["text"]["vs_lz4"] == pytest.approx(0.8)
+    row = lines[1].split()
+    assert row[:8] == ["int32", "1.250", "2.000", "0.625×", "4.000", "2.000×", "3.125", "1.280×"]
+    assert lines[2].split()[4:7] == ["—", "—", "—"]
+    assert any(line.startswith("geometric mean of ratio with shuffle × lz4's") for line in lines)
+
+
 def test_a_missing_peer_is_skipped_with_a_note(monkeypatch):
     monkeypatch.setitem(sys.modules, "zstandard", None)  # import zstandard → ImportError
     monkeypatch.setitem(sys.modules, "blosc2", None)

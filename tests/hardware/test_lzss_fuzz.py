@@ -1,6 +1,7 @@
 """LZSS decoder robustness: the blob is untrusted. Forged fields raise LZSSFormatError, and a fuzz run of ≥ 10,000
 mutated blobs (truncations, bit flips, forged header fields, tables — which also forge stored chunks, whose mark is
-0 flag bytes —, match lengths and offsets) of coded and stored chunks through both decoders
+0 flag bytes —, match lengths and offsets) of coded and stored chunks, with and without the shuffle filter, through
+both decoders
 either returns the exact original or raises LZSSFormatError — nothing else, never a hang, and both decoders agree."""
 
 import struct
@@ -17,7 +18,8 @@ FUZZ_BLOBS = 10_000
 
 
 def _bases() -> list[tuple[bytes, bytes]]:
-    """(original, blob) pairs covering S = 1/2/4, tails, several chunks, matches and literals, empty input."""
+    """(original, blob) pairs covering S = 1/2/4, tails, several chunks, matches and literals, empty input, and the
+    shuffle filter with E = 2/4/8 (lengths not a multiple of E: an unshuffled tail)."""
     rng = np.random.default_rng(0)
     text = (b"the quick brown fox jumps over the lazy dog " * 8)[:301]
     codes = (np.cumsum(rng.integers(-1, 2, 151)) + 300).astype(np.int16).tobytes() + b"\x05"  # odd: a tail
@@ -35,6 +37,11 @@ def _bases() -> list[tuple[bytes, bytes]]:
         ),
         (b"", {"symbol_size": 1}),
         (b"\x09", {"symbol_size": 4}),
+        # the shuffle filter: CSR-like sorted int32 indices, int16 codes, float64s; lengths not a multiple of E
+        (np.sort(rng.integers(0, 5000, 60)).astype(np.int32).tobytes() + b"\x07", {"shuffle": 4, "chunk": 96}),
+        (codes, {"shuffle": 2, "symbol_size": 2, "window": 16, "chunk": 64}),
+        (np.repeat(rng.standard_normal(10), 3).tobytes() + b"ab", {"shuffle": 8, "symbol_size": 1, "chunk": 100}),
+        (b"\x01\x02\x03", {"shuffle": 4}),
     ]
     return [(data, lzss.compress(data, backend="reference", **kw)) for data, kw in cases]
 
@@ -217,11 +224,14 @@ def test_crc_mismatch_is_rejected():
     [
         (lambda b: b[:10], "too short"),
         (lambda b: b"XDLZ" + b[4:], "magic"),
-        (lambda b: b[:4] + b"\x01" + b[5:], "unsupported version 1, this decoder reads version 2"),
-        (lambda b: b[:4] + b"\x03" + b[5:], "version"),
+        (lambda b: b[:4] + b"\x01" + b[5:], "unsupported version 1, this decoder reads version 3"),
+        (lambda b: b[:4] + b"\x02" + b[5:], "unsupported version 2, this decoder reads version 3"),
+        (lambda b: b[:4] + b"\x04" + b[5:], "version"),
         (lambda b: b[:5] + b"\x03" + b[6:], "symbol size"),
         (lambda b: b[:6] + b"\x00" + b[7:], "window"),
-        (lambda b: b[:7] + b"\x01" + b[8:], "reserved"),
+        (lambda b: b[:7] + b"\x01" + b[8:], r"bad shuffle element size 1, expected one of \(0, 2, 4, 8\)"),
+        (lambda b: b[:7] + b"\x03" + b[8:], "shuffle element size 3"),
+        (lambda b: b[:7] + b"\x10" + b[8:], "shuffle element size 16"),
         (lambda b: b[:8] + struct.pack("<I", 0) + b[12:], "chunk size"),
         (lambda b: b[:8] + struct.pack("<I", (1 << 24) + 1) + b[12:], "chunk size"),
         (lambda b: b[:16] + struct.pack("<I", 7) + b[20:], "chunk count"),
@@ -232,6 +242,16 @@ def test_crc_mismatch_is_rejected():
 def test_forged_headers_are_rejected(edit, match):
     blob = lzss.compress(b"abracadabra" * 30, symbol_size=1, window=16, chunk=64)
     _both_reject(edit(blob), match)
+
+
+def test_a_forged_shuffle_size_is_caught_by_the_crc():
+    # a valid E other than the encoder's: the structure is intact, the unshuffled bytes are not the original's
+    data = np.arange(300, dtype=np.int32).tobytes()
+    blob = lzss.compress(data, shuffle=4, window=16, chunk=128)
+    for e in (0, 2, 8):
+        _both_reject(blob[:7] + bytes([e]) + blob[8:], "CRC32")
+    plain = lzss.compress(data, window=16, chunk=128)
+    _both_reject(plain[:7] + b"\x04" + plain[8:], "CRC32")
 
 
 def test_huge_stated_length_is_rejected_before_allocating():

@@ -8,7 +8,10 @@ is matched value by value. Three backends emit byte-identical blobs:
 - ``torch`` (:mod:`.torch_backend`): tensor ops (match finding for all positions at once, lock-step greedy parse,
   prefix-sum packing) on CPU or CUDA.
 
-The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted. A chunk
+An optional byte-shuffle filter (``compress(..., shuffle=True)``, blosc's transpose of each element's bytes into byte
+planes) runs before the LZSS stage; it turns sorted int32 indices or smooth int16 fields into long byte runs the
+255-symbol window sees. It is off by default (the GPULZ codec as published); ``read_header(blob).shuffle`` reports
+it. The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted. A chunk
 that coding would not shrink is stored raw, so incompressible data costs only the container's few bytes.
 :mod:`.data` builds the benchmark's and notebook 09's inputs (quantization codes of a real field, model weights,
 CSR indices, source text) and :mod:`.peers` times the codec against zlib, lz4, zstd and blosc2.
@@ -21,8 +24,10 @@ Example::
     codes = np.repeat(np.arange(100, dtype=np.uint16), 8)
     blob = lzss.compress(codes)      # W = 128, C = 2048, numba; S = 2 from the dtype, or 1 if bytes do better
     assert lzss.decompress(blob) == codes.tobytes()
-    lzss.read_header(blob)           # Header(symbol_size=1, window=128, chunk=2048, length=1600, chunks=1)
+    lzss.read_header(blob)           # Header(symbol_size=1, window=128, chunk=2048, length=1600, chunks=1, shuffle=0)
     lzss.parse(blob)[:2]             # [Token(0, 0, 'literal', 1, 0), Token(0, 1, 'match', 15, 1)]
+    shuffled = lzss.compress(codes, shuffle=True)   # E = 2 from the dtype, S = 1
+    assert lzss.read_header(shuffled).shuffle == 2 and lzss.decompress(shuffled) == codes.tobytes()
 """
 
 from effdl.hardware.lzss.codec import (
@@ -32,14 +37,24 @@ from effdl.hardware.lzss.codec import (
     choose_symbol_size,
     compress,
     decompress,
+    shuffle_sizes,
 )
-from effdl.hardware.lzss.format import Header, LZSSFormatError, min_match, read_header
+from effdl.hardware.lzss.format import (
+    SHUFFLE_SIZES,
+    Header,
+    LZSSFormatError,
+    min_match,
+    read_header,
+    shuffle,
+    unshuffle,
+)
 from effdl.hardware.lzss.reference import Token, parse
 
 __all__ = [
     "AUTO_SAMPLE_CHUNKS",
     "BACKENDS",
     "DECODE_BACKENDS",
+    "SHUFFLE_SIZES",
     "Header",
     "LZSSFormatError",
     "Token",
@@ -49,4 +64,7 @@ __all__ = [
     "min_match",
     "parse",
     "read_header",
+    "shuffle",
+    "shuffle_sizes",
+    "unshuffle",
 ]

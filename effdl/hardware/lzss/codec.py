@@ -7,9 +7,17 @@ import numpy as np
 import torch
 
 from effdl.hardware.lzss import cpu, reference, torch_backend
-from effdl.hardware.lzss.format import SYMBOL_SIZES, check_params
+from effdl.hardware.lzss.format import SHUFFLE_SIZES, SYMBOL_SIZES, _is_int, check_params
 
-__all__ = ["AUTO_SAMPLE_CHUNKS", "BACKENDS", "DECODE_BACKENDS", "choose_symbol_size", "compress", "decompress"]
+__all__ = [
+    "AUTO_SAMPLE_CHUNKS",
+    "BACKENDS",
+    "DECODE_BACKENDS",
+    "choose_symbol_size",
+    "compress",
+    "decompress",
+    "shuffle_sizes",
+]
 
 BACKENDS = ("auto", "cpu", "torch", "reference")
 DECODE_BACKENDS = ("auto", "cpu", "reference")
@@ -60,14 +68,41 @@ def _resolve_backend(backend: object, raw: np.ndarray | torch.Tensor, device: to
     return backend
 
 
-def _run(raw: np.ndarray | torch.Tensor, s: int, w: int, c: int, backend: str, device: torch.device | None) -> bytes:
+def _run(
+    raw: np.ndarray | torch.Tensor, s: int, w: int, c: int, backend: str, device: torch.device | None, e: int = 0
+) -> bytes:
     if backend == "torch":
         t = raw if isinstance(raw, torch.Tensor) else torch.from_numpy(raw.copy())  # copy: frombuffer is read-only
-        return torch_backend.compress(t.to(device) if device is not None else t, s, w, c)
+        return torch_backend.compress(t.to(device) if device is not None else t, s, w, c, e)
     host = raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw
     if backend == "cpu":
-        return cpu.compress(host, s, w, c)
-    return reference.compress(host, s, w, c)
+        return cpu.compress(host, s, w, c, e)
+    return reference.compress(host, s, w, c, e)
+
+
+def shuffle_sizes(shuffle: object, itemsize: int) -> tuple[int, ...]:
+    """The shuffle element sizes ``compress(..., shuffle=shuffle)`` tries on data of item size ``itemsize`` bytes
+    (0 = no filter): ``False`` → (0,); ``True`` → (itemsize,), which must be 2, 4 or 8; an int 2, 4 or 8 → that one
+    (also for bytes input); ``"auto"`` → (0, itemsize) when the item size is 2, 4 or 8, else (0,).
+    Raises ``ValueError`` naming the argument for anything else (``1`` too: shuffling 1-byte elements changes nothing).
+    """
+    allowed = "False, True, 'auto' or an element size in (2, 4, 8)"
+    if isinstance(shuffle, (bool, np.bool_)):
+        if not shuffle:
+            return (0,)
+        if itemsize not in SHUFFLE_SIZES[1:]:
+            raise ValueError(
+                f"shuffle=True shuffles elements of the data's item size, which must be 2, 4 or 8 bytes, got item "
+                f"size {itemsize}; for bytes input pass shuffle=2, 4 or 8 (the element size), or shuffle=False"
+            )
+        return (itemsize,)
+    if isinstance(shuffle, str):
+        if shuffle != "auto":
+            raise ValueError(f"shuffle must be {allowed}, got {shuffle!r}")
+        return (0, itemsize) if itemsize in SHUFFLE_SIZES[1:] else (0,)
+    if _is_int(shuffle) and shuffle in SHUFFLE_SIZES[1:]:
+        return (int(shuffle),)  # type: ignore[call-overload]
+    raise ValueError(f"shuffle must be {allowed}, got {shuffle!r}")
 
 
 def _auto(
@@ -119,6 +154,7 @@ def compress(
     symbol_size: int | str = "auto",
     window: int = 128,
     chunk: int = 2048,
+    shuffle: bool | int | str = False,
     backend: str = "auto",
     device: str | torch.device | None = None,
 ) -> bytes:
@@ -127,14 +163,20 @@ def compress(
     Args:
         data: bytes-like, or a numpy array / torch tensor of any shape and dtype; its bytes as stored (C order) are
             compressed, so ``decompress`` returns ``arr.tobytes()``. At most 2**32 − 1 bytes.
-        symbol_size: bytes per symbol, 1, 2 or 4, or ``"auto"`` (see :func:`choose_symbol_size`).
+        symbol_size: bytes per symbol, 1, 2 or 4, or ``"auto"`` (see :func:`choose_symbol_size`; with the shuffle
+            filter on, ``"auto"`` is 1: the shuffled planes are streams of bytes).
         window: how far back a match may start, 1..255 symbols.
         chunk: bytes per independently compressed chunk, a multiple of the symbol size, up to 2**24.
+        shuffle: the byte-shuffle filter (blosc's, applied before the LZSS stage and recorded in the header, so
+            :func:`decompress` needs no argument). ``False`` (default: the plain GPULZ codec), ``True`` (element
+            size E = the data's item size, which must be 2, 4 or 8), an int 2, 4 or 8 (that E, for bytes input
+            too) or ``"auto"``: compress without and with the filter (E = item size, when 2, 4 or 8) and keep the
+            smaller blob (ties: without), at the cost of compressing twice. See :func:`shuffle_sizes`.
         backend: ``"cpu"`` (numba, parallel over chunks), ``"torch"`` (tensor ops on ``device``), ``"reference"``
             (NumPy/Python, slow) or ``"auto"``: ``"torch"`` for data on (or ``device`` naming) an accelerator, else
             ``"cpu"``, else ``"torch"`` on the CPU when numba is missing. All give byte-identical blobs.
-        device: where the torch backend computes (default: the tensor's device, else CPU); other backends accept
-            only None or a CPU device.
+        device: where the torch backend computes, the shuffle filter included (default: the tensor's device, else
+            CPU); other backends accept only None or a CPU device.
 
     Returns:
         The blob (bytes); its size over ``len(data bytes)`` is the compression ratio's inverse.
@@ -145,21 +187,30 @@ def compress(
     n = raw.numel() if isinstance(raw, torch.Tensor) else raw.size
     if n > (1 << 32) - 1:
         raise ValueError(f"data must be at most 2**32 - 1 bytes (the format's u32 length), got {n}")
-    if isinstance(symbol_size, str) and symbol_size == "auto":
-        check_params(1, window, chunk)  # window, and chunk as far as S = 1 goes; _auto checks it against S
-        s, blob = _auto(raw, itemsize, window, chunk, name, dev)
-        if blob is not None:
-            return blob
-    else:
-        if symbol_size not in SYMBOL_SIZES or isinstance(symbol_size, bool):
-            raise ValueError(f"symbol_size must be 'auto' or one of {SYMBOL_SIZES}, got {symbol_size!r}")
-        s = symbol_size  # type: ignore[assignment]
-    s, w, c = check_params(s, window, chunk)
-    return _run(raw, s, w, c, name, dev)
+    auto = isinstance(symbol_size, str) and symbol_size == "auto"
+    if not auto and (symbol_size not in SYMBOL_SIZES or isinstance(symbol_size, bool)):
+        raise ValueError(f"symbol_size must be 'auto' or one of {SYMBOL_SIZES}, got {symbol_size!r}")
+    candidates = shuffle_sizes(shuffle, itemsize)
+    best: bytes | None = None
+    for e in candidates:
+        if e:  # shuffled planes are bytes: "auto" means S = 1
+            s, w, c = check_params(1 if auto else symbol_size, window, chunk)
+            blob = _run(raw, s, w, c, name, dev, e)
+        elif auto:
+            check_params(1, window, chunk)  # window, and chunk as far as S = 1 goes; _auto checks it against S
+            s, sampled = _auto(raw, itemsize, window, chunk, name, dev)
+            blob = sampled if sampled is not None else _run(raw, *check_params(s, window, chunk), name, dev)
+        else:
+            blob = _run(raw, *check_params(symbol_size, window, chunk), name, dev)
+        if best is None or len(blob) < len(best):
+            best = blob
+    assert best is not None
+    return best
 
 
 def decompress(blob: bytes | bytearray | memoryview | np.ndarray, *, backend: str = "auto") -> bytes:
-    """Decode a blob made by :func:`compress` back into the original bytes.
+    """Decode a blob made by :func:`compress` back into the original bytes (undoing the shuffle filter when the
+    header records one).
 
     The blob is treated as untrusted: anything but a valid container (truncated, corrupted, forged) raises
     :class:`~effdl.hardware.lzss.format.LZSSFormatError` (a ``ValueError``); the output never exceeds the length the

@@ -39,8 +39,10 @@ from effdl.hardware.lzss.format import (
     check_crc,
     chunk_count,
     pack,
+    shuffle,
     symbols,
     unpack,
+    unshuffle,
 )
 
 try:
@@ -288,14 +290,16 @@ def _parallel(fn: Callable[[int, int], None], k: int) -> None:
         future.result()
 
 
-def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int) -> bytes:
-    """Compress ``raw`` (uint8[n]) with validated parameters; returns the blob."""
+def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle_size: int = 0) -> bytes:
+    """Compress ``raw`` (uint8[n]) with validated parameters (``shuffle_size``: the filter's E, 0 for none)."""
     require()
     n = raw.size
-    h = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk))
+    h = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
+    crc = zlib.crc32(raw)  # of the original bytes; the LZSS stage below sees the shuffled ones
+    raw = shuffle(raw, shuffle_size)
     tail = raw[n - h.tail :].tobytes()
     if h.chunks == 0:
-        return pack(h, [], [], b"", b"", tail, zlib.crc32(raw))
+        return pack(h, [], [], b"", b"", tail, crc)
     sym = symbols(raw, symbol_size)
     k, cs = h.chunks, h.chunk_symbols
     flag_slot, data_slot = (cs + 7) // 8, chunk  # worst cases: a flag bit and S bytes per symbol
@@ -318,7 +322,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int) -> byte
         _compact_group_jit(data_tmp, data_slot, data_size, data_end, data, c0, c1)
 
     _parallel(compact, k)
-    return pack(h, flag_size, data_size, flags, data, tail, zlib.crc32(raw))
+    return pack(h, flag_size, data_size, flags, data, tail, crc)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -359,5 +363,6 @@ def decompress(blob: bytes | bytearray | memoryview | np.ndarray) -> bytes:
             c = int(bad[0])
             raise LZSSFormatError(f"chunk {c}: {_ERRORS[int(status[c])]}")
     out[h.length - h.tail :] = np.frombuffer(box.tail, np.uint8)
+    out = unshuffle(out, h.shuffle)
     check_crc(out, box.crc)
     return out.tobytes()

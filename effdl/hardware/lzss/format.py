@@ -8,15 +8,23 @@ Parameters
 - chunk size ``C`` bytes, a multiple of ``S``, ``S ≤ C ≤ 2**24``: chunk ``i`` holds symbols
   ``[i·C/S, min((i+1)·C/S, m/S))``. Chunks are independent (a match never reaches outside its own chunk), which is
   what lets every backend compress and decompress them in parallel.
+- shuffle element size ``E`` ∈ {0, 2, 4, 8} (0 = no filter): the byte-shuffle filter (blosc's ``SHUFFLE``). The
+  first ``q = n − n mod E`` bytes, read as ``q / E`` elements of ``E`` bytes, are transposed into ``E`` planes —
+  byte 0 of every element, then byte 1 of every element, … — so ``shuffled[p·(q/E) + i] = original[i·E + p]``; the
+  last ``n mod E`` bytes stay in place at the end. The LZSS stage below (symbols, chunks, tail) then works on the
+  shuffled ``n`` bytes, and the decoder undoes the filter after decoding them. ``E = 1`` would be the identity and is
+  rejected, so every filter has exactly one encoding. Sorted indices or smooth fields vary slowly in their high
+  bytes: as planes those become long runs a 255-symbol window sees, where element by element they repeat only
+  kilobytes apart.
 
 Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data bytes, ``r = n mod S``)::
 
     offset        size  field
     0             4     magic b"EDLZ"
-    4             1     version = 2
+    4             1     version = 3
     5             1     symbol size S ∈ {1, 2, 4}
     6             1     window W ∈ 1..255 (symbols)
-    7             1     reserved, must be 0
+    7             1     shuffle element size E ∈ {0, 2, 4, 8} (0: no filter)
     8             4     u32 chunk size C (bytes): a multiple of S, S ≤ C ≤ 2**24
     12            4     u32 original length n (bytes), so n ≤ 2**32 − 1
     16            4     u32 chunk count k = ceil((n − r) / C)   (0 when n < S)
@@ -24,8 +32,12 @@ Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data 
     20+4k         4k    u32 data_end[i]: data bytes of chunks 0..i (inclusive prefix sum)
     20+8k         F     flag bytes, F = flag_end[k−1] (chunk i's are [flag_end[i−1], flag_end[i]); none if stored)
     20+8k+F       D     data bytes, D = data_end[k−1] (chunk i's are [data_end[i−1], data_end[i]); raw if stored)
-    20+8k+F+D     r     raw tail: the last r bytes of the input, which do not fill a symbol
-    20+8k+F+D+r   4     u32 CRC32 (zlib.crc32) of the n original bytes
+    20+8k+F+D     r     raw tail: the last r bytes of the (shuffled, if E > 0) input, which do not fill a symbol
+    20+8k+F+D+r   4     u32 CRC32 (zlib.crc32) of the n original bytes (before the shuffle filter)
+
+Everything from ``k`` on describes the LZSS stage, whose input is the shuffled bytes when ``E > 0``: chunks, symbols,
+tokens and the raw tail are those of the shuffled stream. Only the CRC is of the original (unshuffled) bytes, so it
+checks the filter's inversion too.
 
 A chunk is either *coded* (≥ 1 flag byte: the tokens below) or *stored* (0 flag bytes, and its data bytes are the
 chunk's own ``S × symbols`` bytes, verbatim). A coded chunk always has at least one flag byte (a chunk holds ≥ 1
@@ -47,21 +59,22 @@ skip its length, otherwise emit a literal and advance one symbol. Then, per chun
 plus data bytes are ≥ the chunk's raw bytes (``S × symbols``), emit it stored instead (ties go to stored: same size,
 and it decodes with one copy).
 
-Decoder acceptance (the blob is untrusted): exactly this layout and total length; reserved byte 0; prefix sums
-non-decreasing; a chunk with 0 flag bytes has exactly ``S × symbols`` data bytes (else it is rejected, never
-reinterpreted); per coded chunk, flag bytes = ceil(tokens / 8) with the unused high bits zero, data bytes consumed
-exactly, every match length in ``min_match(S)..symbols left in the chunk`` and every offset in ``1..min(W, symbols
-decoded in the chunk)``; the CRC of the output equals the stored one. Anything else raises :class:`LZSSFormatError`.
+Decoder acceptance (the blob is untrusted): exactly this layout and total length; version 3; E ∈ {0, 2, 4, 8};
+prefix sums non-decreasing; a chunk with 0 flag bytes has exactly ``S × symbols`` data bytes (else it is rejected,
+never reinterpreted); per coded chunk, flag bytes = ceil(tokens / 8) with the unused high bits zero, data bytes
+consumed exactly, every match length in ``min_match(S)..symbols left in the chunk`` and every offset in ``1..min(W,
+symbols decoded in the chunk)``; the CRC of the output (unshuffled when E > 0) equals the stored one. Anything else
+raises :class:`LZSSFormatError`.
 The encoder never emits a coded chunk that is not smaller than its raw bytes, but the decoder accepts one (it is
 well formed; only its size is suboptimal).
 Bound on the output: besides ``n ≤ 2**32 − 1``, each chunk's symbol count must be ≤ 128 × its data bytes (a 2-byte
 match yields at most 255 symbols, a literal one; a stored chunk yields ``1/S`` symbol per byte), so a forged header
 cannot make a decoder allocate more than ``128·S·len(blob) + 3`` bytes; the header is checked in full before anything
-is allocated.
+is allocated. Undoing the shuffle is a permutation of those ``n`` bytes (one more buffer of the same size).
 
-Version history: 1 (issue 7, part 1) had no stored chunks; 2 adds them. A version-1 decoder rejects version-2 blobs
-by their version byte instead of misreading a stored chunk; this decoder reads version 2 only (no version-1 blobs were
-ever published).
+Version history: 1 (issue 7, part 1) had no stored chunks; 2 adds them; 3 turns the reserved byte 7 (0 in version 2)
+into the shuffle element size E. An older decoder rejects newer blobs by their version byte instead of misreading
+them; this decoder reads version 3 only (no version-1 or version-2 blobs were ever published).
 """
 
 from __future__ import annotations
@@ -70,8 +83,12 @@ import numbers
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "CRC_SIZE",
@@ -81,6 +98,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_MATCH",
     "MAX_WINDOW",
+    "SHUFFLE_SIZES",
     "SYMBOL_SIZES",
     "VERSION",
     "Container",
@@ -95,13 +113,16 @@ __all__ = [
     "pack",
     "read_header",
     "should_store",
+    "shuffle",
     "symbols",
     "unpack",
+    "unshuffle",
 ]
 
 MAGIC = b"EDLZ"
-VERSION = 2  # 2: stored chunks (0 flag bytes, raw data)
+VERSION = 3  # 2: stored chunks (0 flag bytes, raw data); 3: the shuffle filter (byte 7)
 SYMBOL_SIZES = (1, 2, 4)
+SHUFFLE_SIZES = (0, 2, 4, 8)  # shuffle element size E; 0 = no filter
 MAX_WINDOW = 255  # offsets are one byte
 MAX_MATCH = 255  # lengths are one byte
 MAX_CHUNK = 1 << 24  # bytes; keeps per-chunk work and buffers bounded for forged headers
@@ -144,13 +165,15 @@ def check_params(symbol_size: object, window: object, chunk: object) -> tuple[in
 
 @dataclass(frozen=True)
 class Header:
-    """The fixed 20-byte header. ``chunk`` and ``length`` in bytes, ``window`` in symbols."""
+    """The fixed 20-byte header. ``chunk`` and ``length`` in bytes, ``window`` in symbols; ``shuffle`` is the shuffle
+    filter's element size E in bytes (0: no filter)."""
 
     symbol_size: int
     window: int
     chunk: int
     length: int
     chunks: int
+    shuffle: int = 0
 
     @property
     def tail(self) -> int:
@@ -173,7 +196,37 @@ class Header:
         return counts
 
     def to_bytes(self) -> bytes:
-        return _HEAD.pack(MAGIC, VERSION, self.symbol_size, self.window, 0, self.chunk, self.length, self.chunks)
+        return _HEAD.pack(
+            MAGIC, VERSION, self.symbol_size, self.window, self.shuffle, self.chunk, self.length, self.chunks
+        )
+
+
+def _permute(raw: np.ndarray | torch.Tensor, element_size: int, inverse: bool) -> np.ndarray | torch.Tensor:
+    n = raw.shape[0]
+    if element_size in (0, 1) or n < element_size:
+        return raw
+    q = n - n % element_size
+    shape = (element_size, -1) if inverse else (-1, element_size)
+    body = raw[:q].reshape(shape).T.reshape(-1)  # a transpose: the same ops in numpy and torch, on any device
+    if q == n:
+        return body
+    if isinstance(raw, np.ndarray):
+        return np.concatenate([body, raw[q:]])
+    import torch
+
+    return torch.cat([body, raw[q:]])
+
+
+def shuffle(raw: np.ndarray | torch.Tensor, element_size: int) -> np.ndarray | torch.Tensor:
+    """The byte-shuffle filter: ``raw`` (uint8[n], a numpy array or a torch tensor on any device) with its first
+    ``n − n mod E`` bytes transposed into ``E`` byte planes (``out[p·(q/E) + i] = raw[i·E + p]``) and the rest in
+    place. Returns a new array/tensor of the same kind and device (``raw`` itself for ``E`` ∈ {0, 1} or ``n < E``)."""
+    return _permute(raw, element_size, inverse=False)
+
+
+def unshuffle(raw: np.ndarray | torch.Tensor, element_size: int) -> np.ndarray | torch.Tensor:
+    """The inverse of :func:`shuffle`: ``unshuffle(shuffle(x, E), E)`` equals ``x``."""
+    return _permute(raw, element_size, inverse=True)
 
 
 def should_store(flag_bytes: int, data_bytes: int, raw_bytes: int) -> bool:
@@ -268,7 +321,7 @@ def read_header(blob: bytes | bytearray | memoryview | np.ndarray) -> Header:
     buf = _as_buffer(blob)
     if buf.size < HEADER_SIZE + CRC_SIZE:
         raise LZSSFormatError(f"blob too short: {buf.size} bytes, a container has at least {HEADER_SIZE + CRC_SIZE}")
-    magic, version, s, w, reserved, c, n, k = _HEAD.unpack(buf[:HEADER_SIZE].tobytes())
+    magic, version, s, w, e, c, n, k = _HEAD.unpack(buf[:HEADER_SIZE].tobytes())
     if magic != MAGIC:
         raise LZSSFormatError(f"bad magic {magic!r}, expected {MAGIC!r}")
     if version != VERSION:
@@ -277,15 +330,15 @@ def read_header(blob: bytes | bytearray | memoryview | np.ndarray) -> Header:
         raise LZSSFormatError(f"bad symbol size {s}, expected one of {SYMBOL_SIZES}")
     if not 1 <= w <= MAX_WINDOW:
         raise LZSSFormatError(f"bad window {w}, expected 1..{MAX_WINDOW}")
-    if reserved:
-        raise LZSSFormatError(f"reserved header byte is {reserved}, expected 0")
+    if e not in SHUFFLE_SIZES:
+        raise LZSSFormatError(f"bad shuffle element size {e}, expected one of {SHUFFLE_SIZES} (0: no filter)")
     if not s <= c <= MAX_CHUNK or c % s:
         raise LZSSFormatError(f"bad chunk size {c}, expected a multiple of {s} in {s}..{MAX_CHUNK}")
     if k != chunk_count(n, s, c):
         raise LZSSFormatError(
             f"chunk count {k} does not match length {n} / chunk {c} (expected {chunk_count(n, s, c)})"
         )
-    return Header(symbol_size=s, window=w, chunk=c, length=n, chunks=k)
+    return Header(symbol_size=s, window=w, chunk=c, length=n, chunks=k, shuffle=e)
 
 
 def unpack(blob: bytes | bytearray | memoryview | np.ndarray) -> Container:
@@ -377,7 +430,7 @@ def layout(blob: bytes | bytearray | memoryview | np.ndarray) -> list[dict[str, 
     add(0, 4, "magic", bytes(buf[:4]).decode("ascii", "replace"))
     for off, name, value in ((4, "version", VERSION), (5, "symbol size S", h.symbol_size), (6, "window W", h.window)):
         add(off, 1, name, value)
-    add(7, 1, "reserved", 0)
+    add(7, 1, "shuffle element size E", h.shuffle)
     add(8, 4, "chunk size C (bytes)", h.chunk)
     add(12, 4, "length n (bytes)", h.length)
     add(16, 4, "chunks k", h.chunks)

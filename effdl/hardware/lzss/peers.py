@@ -1,5 +1,9 @@
 """The codec against its peers — zlib 1/6/9, lz4, zstd 1/3, blosc2 (shuffle + zstd) — on the same data, in one run.
 
+On data of 2-, 4- or 8-byte items two more rows compare the byte-shuffle filter fairly: the codec with it
+(``effdl lzss+shuffle (1 thread)``, E = the item size, S = 1) and lz4 on the same shuffled bytes (``lz4+shuffle``,
+the filter and its inverse timed with it, a NumPy transpose each way).
+
 Every peer runs single-threaded; the LZSS ``cpu`` backend runs on one thread too (and, as an extra row, on all of
 ``NUMBA_NUM_THREADS``), so the compress-throughput ratio against zlib-6 compares one core with one core. A peer
 whose package is missing is left out with a note (zlib ships with Python; ``lz4``, ``zstandard`` and ``blosc2`` are
@@ -24,8 +28,11 @@ import torch
 
 from effdl.hardware.lzss import cpu
 from effdl.hardware.lzss.codec import choose_symbol_size, compress, decompress
+from effdl.hardware.lzss.format import SHUFFLE_SIZES, shuffle, unshuffle
 
-__all__ = ["Codec", "Result", "compare", "lzss_codec", "peer_codecs", "sweep", "time_codec"]
+__all__ = ["SHUFFLE_CODEC", "Codec", "Result", "compare", "lzss_codec", "peer_codecs", "sweep", "time_codec"]
+
+SHUFFLE_CODEC = "effdl lzss+shuffle (1 thread)"  # the codec's row with the byte-shuffle filter
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,11 @@ def _raw(x: np.ndarray) -> bytes:
     return np.ascontiguousarray(x).tobytes()
 
 
-def peer_codecs(itemsize: int = 1) -> tuple[list[Codec], list[str]]:
+def peer_codecs(itemsize: int = 1, *, shuffled: bool = True) -> tuple[list[Codec], list[str]]:
     """(the peers whose packages are installed, one note per missing package). ``itemsize``: the data's item size
-    in bytes, which blosc2's shuffle filter needs (it regroups the k-th byte of every item)."""
+    in bytes, which blosc2's shuffle filter needs (it regroups the k-th byte of every item). With ``shuffled`` and an
+    item size of 2, 4 or 8, also ``lz4+shuffle``: lz4 on the bytes :func:`~effdl.hardware.lzss.format.shuffle`
+    makes (the same filter as the codec's), unshuffled after decompression."""
     codecs = [
         Codec(f"zlib {level}", lambda x, level=level: zlib.compress(_raw(x), level), zlib.decompress)
         for level in (1, 6, 9)
@@ -90,6 +99,15 @@ def peer_codecs(itemsize: int = 1) -> tuple[list[Codec], list[str]]:
         notes.append("lz4 skipped: pip install lz4")
     else:
         codecs.append(Codec("lz4", lambda x: lz4.frame.compress(_raw(x)), lz4.frame.decompress))
+        if shuffled and itemsize in SHUFFLE_SIZES[1:]:
+
+            def lz4_shuffled(x: np.ndarray, e: int = itemsize) -> bytes:
+                return lz4.frame.compress(shuffle(np.frombuffer(_raw(x), np.uint8), e).tobytes())
+
+            def unlz4_shuffled(b: bytes, e: int = itemsize) -> bytes:
+                return unshuffle(np.frombuffer(lz4.frame.decompress(b), np.uint8), e).tobytes()
+
+            codecs.append(Codec("lz4+shuffle", lz4_shuffled, unlz4_shuffled))
     try:
         import zstandard
     except ImportError:
@@ -120,12 +138,14 @@ def lzss_codec(
     symbol_size: int | str = "auto",
     window: int = 128,
     chunk: int = 2048,
+    shuffle: bool | int | str = False,
     threads: int | None = 1,
     backend: str = "cpu",
     device: str | torch.device | None = None,
     name: str | None = None,
 ) -> Codec:
-    """The LZSS codec as a :class:`Codec`. ``threads``: the ``cpu`` backend's thread cap (``None``: all; see
+    """The LZSS codec as a :class:`Codec` (``shuffle``: :func:`~effdl.hardware.lzss.compress`'s filter argument).
+    ``threads``: the ``cpu`` backend's thread cap (``None``: all; see
     :func:`effdl.hardware.lzss.cpu.set_threads`). With ``backend="torch"`` the input is moved to ``device`` before
     the timer starts (the GPU's throughput, not the bus's), and decompression is not measured (the decoders are
     CPU code)."""
@@ -133,14 +153,16 @@ def lzss_codec(
         dev = torch.device(device or "cpu")
 
         def compress_torch(x: np.ndarray) -> bytes:
-            return compress(x, symbol_size=symbol_size, window=window, chunk=chunk, backend="torch", device=dev)
+            return compress(
+                x, symbol_size=symbol_size, window=window, chunk=chunk, shuffle=shuffle, backend="torch", device=dev
+            )
 
         return Codec(name or f"effdl lzss torch ({dev.type})", compress_torch, None)
 
     def compress_cpu(x: np.ndarray) -> bytes:
         previous = cpu.set_threads(threads)
         try:
-            return compress(x, symbol_size=symbol_size, window=window, chunk=chunk, backend=backend)
+            return compress(x, symbol_size=symbol_size, window=window, chunk=chunk, shuffle=shuffle, backend=backend)
         finally:
             cpu.set_threads(previous)
 
@@ -194,6 +216,7 @@ def compare(
     all_threads: bool = True,
     device: str | torch.device | None = None,
     peers: bool = True,
+    shuffled: bool = True,
 ) -> tuple[list[Result], list[str]]:
     """Measure every dataset (flat numpy arrays; the dtype's item size is what ``symbol_size="auto"`` and blosc2
     see) with the LZSS codec and its peers. Returns (results in dataset, codec order; notes on skipped peers).
@@ -201,7 +224,9 @@ def compare(
     Codecs: ``effdl lzss (1 thread)`` (``cpu`` backend, W = ``window``, C = ``chunk``, S chosen once per dataset by
     :func:`~effdl.hardware.lzss.choose_symbol_size` before timing, and stored in ``Result.extra["S"]``); with
     ``all_threads`` and more than one thread, the same on all threads; with ``device`` naming a CUDA device, the
-    ``torch`` backend there, whose blob must equal the CPU's (``Result.extra["identical"]``); then the peers.
+    ``torch`` backend there, whose blob must equal the CPU's (``Result.extra["identical"]``); with ``shuffled`` and
+    an item size of 2, 4 or 8, :data:`SHUFFLE_CODEC` (the byte-shuffle filter with E = the item size, S = 1, one
+    thread) and, among the peers, ``lz4+shuffle`` (lz4 on the same shuffled bytes); then the peers.
     """
     repeats = _check_repeats(repeats)
     gpu = None
@@ -221,8 +246,13 @@ def compare(
             codec = lzss_codec(symbol_size=s, window=window, chunk=chunk, backend="torch", device=gpu)
             codecs.append(codec)
             inputs[codec.name] = torch.from_numpy(np.ascontiguousarray(x).copy()).to(gpu)
+        shuffle_e = x.dtype.itemsize if shuffled and x.dtype.itemsize in SHUFFLE_SIZES[1:] else 0
+        if shuffle_e:
+            codecs.append(
+                lzss_codec(symbol_size=1, window=window, chunk=chunk, shuffle=shuffle_e, threads=1, name=SHUFFLE_CODEC)
+            )
         if peers:
-            found, missing = peer_codecs(x.dtype.itemsize)
+            found, missing = peer_codecs(x.dtype.itemsize, shuffled=shuffled)
             codecs += found
             notes += [m for m in missing if m not in notes]
         raw = _raw(x)
@@ -242,7 +272,9 @@ def compare(
             comp = _median_iqr([len(raw) / t / 1e6 for t in comp_s])
             decomp = _median_iqr([len(raw) / t / 1e6 for t in decomp_s]) if decomp_s else (None, None)
             extra: dict[str, object] = {}
-            if c.name.startswith("effdl lzss"):
+            if c.name == SHUFFLE_CODEC:
+                extra["S"], extra["shuffle"] = 1, shuffle_e
+            elif c.name.startswith("effdl lzss"):
                 extra["S"] = s
             if c.decompress is None:
                 extra["identical"] = blobs[c.name] == cpu_blob

@@ -22,8 +22,10 @@ from effdl.hardware.lzss.format import (
     min_match,
     pack,
     should_store,
+    shuffle,
     symbols,
     unpack,
+    unshuffle,
 )
 
 __all__ = ["Token", "compress", "decompress", "longest_match", "parse"]
@@ -89,10 +91,12 @@ def _encode_chunk(sym: np.ndarray, raw: bytes, symbol_size: int, window: int) ->
     return bytes(flags), bytes(data)
 
 
-def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int) -> bytes:
-    """Compress ``raw`` (uint8[n]) with validated parameters; returns the blob."""
+def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle_size: int = 0) -> bytes:
+    """Compress ``raw`` (uint8[n]) with validated parameters (``shuffle_size``: the filter's E, 0 for none)."""
     n = raw.size
-    header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk))
+    header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
+    crc = zlib.crc32(raw)  # of the original bytes; the LZSS stage below sees the shuffled ones
+    raw = shuffle(raw, shuffle_size)
     sym = symbols(raw, symbol_size)
     per_chunk = header.chunk_symbols
     flag_parts, data_parts = [], []
@@ -108,7 +112,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int) -> byte
         b"".join(flag_parts),
         b"".join(data_parts),
         raw[n - header.tail :].tobytes(),
-        zlib.crc32(raw),
+        crc,
     )
 
 
@@ -173,6 +177,8 @@ def _decode(box: Container, tokens: list[Token] | None) -> bytes:
         data = box.data[ds[c] : box.data_end[c]].tobytes()
         out += _decode_chunk(c, flags, data, int(n_sym), h, c * h.chunk_symbols, tokens)
     out += box.tail
+    if h.shuffle:
+        out = unshuffle(np.frombuffer(out, np.uint8), h.shuffle).tobytes()
     check_crc(out, box.crc)
     return bytes(out)
 
@@ -184,6 +190,7 @@ def decompress(blob: bytes | bytearray | memoryview | np.ndarray) -> bytes:
 
 def parse(blob: bytes | bytearray | memoryview | np.ndarray) -> list[Token]:
     """The blob's tokens in order (fully validated, CRC included): the step-by-step view of what the encoder did.
+    With the shuffle filter (``read_header(blob).shuffle > 0``) the tokens' symbols are those of the shuffled bytes.
 
     A stored chunk appears as one ``"stored"`` token spanning the chunk (see :class:`Token`)."""
     tokens: list[Token] = []

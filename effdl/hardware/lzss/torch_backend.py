@@ -10,7 +10,9 @@
    turned into offsets with ``torch.cumsum``; a chunk whose coded size is not below its raw size is marked stored
    (0 flag bytes, its raw bytes as data); flags are scattered bit by bit and data bytes by index.
 
-The output equals the reference's byte for byte; only the CRC32 (zlib) and the final join run on the host.
+The output equals the reference's byte for byte; only the CRC32 (zlib) and the final join run on the host. The
+optional byte-shuffle filter (:func:`effdl.hardware.lzss.format.shuffle`, a reshape + transpose) runs on the device
+before step 1.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import zlib
 import torch
 from torch import Tensor
 
-from effdl.hardware.lzss.format import MAX_MATCH, Header, chunk_count, min_match, pack
+from effdl.hardware.lzss.format import MAX_MATCH, Header, chunk_count, min_match, pack, shuffle
 
 __all__ = ["compress"]
 
@@ -88,12 +90,14 @@ def _greedy_starts(step: Tensor, n: int, chunk_symbols: int) -> Tensor:
     return start[:n]
 
 
-def compress(raw: Tensor, symbol_size: int, window: int, chunk: int) -> bytes:
-    """Compress ``raw`` (uint8[n] on any device) with validated parameters; returns the blob."""
+def compress(raw: Tensor, symbol_size: int, window: int, chunk: int, shuffle_size: int = 0) -> bytes:
+    """Compress ``raw`` (uint8[n] on any device) with validated parameters (``shuffle_size``: the filter's E, 0 for
+    none; the filter runs on ``raw``'s device, a transpose); returns the blob."""
     n = raw.numel()
-    header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk))
-    host = raw.cpu().numpy()
-    tail, crc = host[n - header.tail :].tobytes(), zlib.crc32(host)
+    header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
+    crc = zlib.crc32(raw.cpu().numpy())  # of the original bytes (zlib runs on the host)
+    raw = shuffle(raw, shuffle_size)  # type: ignore[assignment]
+    tail = raw[n - header.tail :].cpu().numpy().tobytes()
     if header.chunks == 0:
         return pack(header, [], [], b"", b"", tail, crc)
     s, cs, k = symbol_size, header.chunk_symbols, header.chunks
