@@ -117,8 +117,18 @@ CATALOGUE: tuple[Chapter, ...] = (
         topic="Character-level TinyTransformers of several sizes on the CPython stdlib under one budget: loss vs "
         "steps, seconds and FLOPs; pruning and quantization robustness per size; loss against compressed size.",
         papers="Li et al. 2020 (Train Large, Then Compress); Kaplan et al. 2020 (scaling laws)",
-        quick_s=50,
-        full_s=150,
+        quick_s=70,
+        full_s=170,
+    ),
+    Chapter(
+        name="08_edram_camel",
+        title="On-device training with eDRAM (CAMEL)",
+        topic="Why training is memory-bound; SRAM vs eDRAM retention and refresh; reversible coupling, exact "
+        "inverse and gradients; activation memory flat in depth; RevNet vs ResNet on digits; a lifetime, spill, "
+        "refresh and energy simulator with sliders; co-designing the model so its data dies before retention.",
+        papers="Zhang et al. 2024 (CAMEL); Gomez et al. 2017 (RevNet); Horowitz 2014; Genc et al. 2021 (Gemmini)",
+        quick_s=15,
+        full_s=30,
     ),
     Chapter(
         name="09_lzss_gpu",

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from effdl import exercises
@@ -271,3 +272,69 @@ def test_lzss_blob_size_checker(capsys):
     assert exercises.check_lzss_blob_size(
         len(lzss.compress(b"aaaaa", symbol_size=1, window=4, chunk=8)), data=b"aaaaa", symbol_size=1, window=4, chunk=8
     )
+
+
+def _one_tensor_trace(lifetime_cycles: int):
+    """Two vector ops; op 0 writes a tensor that op 1's backward reads last: under the standard schedule it lives
+    op 1's forward + backward, ``2 · ceil(vector_elems / 16)`` cycles on the default 16-lane array."""
+    from effdl.hardware import edram
+
+    assert lifetime_cycles % 2 == 0
+    ops = (edram.Op("a", vector_elems=16), edram.Op("b", vector_elems=16 * (lifetime_cycles // 2)))
+    return edram.Trace(ops, stored=(edram.Stored("t", 8, "t", 0, (1,)),))
+
+
+@pytest.mark.parametrize(("lifetime_us", "retention_us"), [(11.0, 3.35), (3.0, 3.35), (6.7, 3.35), (20.0, 1.0)])
+def test_refresh_count_checker_agrees_with_the_simulator(capsys, lifetime_us, retention_us):
+    from effdl.hardware import edram
+
+    res = edram.simulate(
+        _one_tensor_trace(round(lifetime_us * 1000)), memory=edram.Memory(retention_s=retention_us * 1e-6)
+    )
+    (tensor,) = res.tensors
+    assert tensor.lifetime_s == pytest.approx(lifetime_us * 1e-6) and tensor.where == "onchip"
+    assert exercises.check_refresh_count(res.refreshes, lifetime_us=lifetime_us, retention_us=retention_us)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_refresh_count(res.refreshes + 1, lifetime_us=lifetime_us, retention_us=retention_us)
+
+
+def test_refresh_count_checker_hints(capsys):
+    assert exercises.check_refresh_count(3)  # 11 µs / 3.35 µs = 3.28 periods -> 3 refreshes
+    capsys.readouterr()
+    assert not exercises.check_refresh_count(4)
+    assert "last period" in capsys.readouterr().out
+    assert not exercises.check_refresh_count(4, lifetime_us=11.0, retention_us=2.0)  # 5.5 periods -> 5, not 4
+    assert "round the periods up" in capsys.readouterr().out
+    assert not exercises.check_refresh_count(None)
+    assert "fill in" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="retention_us"):
+        exercises.check_refresh_count(1, retention_us=0)
+
+
+def test_coupling_inverse_checker(capsys):
+    def right(block, y):
+        y1, y2 = y.chunk(2, dim=1)
+        x2 = y2 - block.g(y1)
+        return torch.cat((y1 - block.f(x2), x2), dim=1)
+
+    def swapped(block, y):  # F and G exchanged
+        y1, y2 = y.chunk(2, dim=1)
+        x2 = y2 - block.f(y1)
+        return torch.cat((y1 - block.g(x2), x2), dim=1)
+
+    def halves_reversed(block, y):
+        x1, x2 = right(block, y).chunk(2, dim=1)
+        return torch.cat((x2, x1), dim=1)
+
+    assert exercises.check_coupling_inverse(right)
+    assert "✅" in capsys.readouterr().out
+    assert not exercises.check_coupling_inverse(swapped)
+    assert "G, not F" in capsys.readouterr().out
+    assert not exercises.check_coupling_inverse(halves_reversed)
+    assert "wrong order" in capsys.readouterr().out
+    assert not exercises.check_coupling_inverse(lambda block, y: y)
+    assert "undo the last step first" in capsys.readouterr().out
+    assert not exercises.check_coupling_inverse(lambda block, y: y[:, :1])
+    assert "x's shape" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="callable"):
+        exercises.check_coupling_inverse(3)

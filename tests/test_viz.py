@@ -497,3 +497,104 @@ def test_codec_comparison_and_sweep_curves():
         viz.codec_comparison([])
     with pytest.raises(ValueError, match="no W, C or S"):
         viz.lzss_sweep_curves([{"param": "X", "value": 1}])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# eDRAM (chapter 08)
+
+
+def _edram_traces():
+    from effdl.hardware import edram
+    from effdl.hardware.reversible import PlainResNet, RevNet
+
+    torch.manual_seed(0)
+    rev, std = RevNet(channels=4, depth=2, stem_stride=4), PlainResNet(channels=4, depth=2, stem_stride=4)
+    rev_tr = {b: edram.trace(rev, (1, 28, 28), batch=b) for b in (1, 2)}
+    std_tr = {b: edram.trace(std, (1, 28, 28), batch=b) for b in (1, 2)}
+    return rev_tr, std_tr
+
+
+def test_retention_curve_and_activation_memory_curves():
+    fig = viz.retention_curve([90, 100, 110], [6.7e-6, 3.35e-6, 1.675e-6])
+    curve, mark = fig.data
+    assert list(curve.y) == pytest.approx([6.7, 3.35, 1.675]) and fig.layout.yaxis.type == "log"
+    assert mark.x == (100.0,) and mark.y == pytest.approx((3.35,)) and "3.35 µs @ 100 °C" in mark.text[0]
+    with pytest.raises(ValueError, match="equal length"):
+        viz.retention_curve([1, 2], [1e-6])
+    rows = [{"model": m, "depth": d, "bytes": b} for m, d, b in [("rev", 2, 1000), ("rev", 1, 1000), ("std", 1, 500)]]
+    fig = viz.activation_memory_curves(rows)
+    assert [t.name for t in fig.data] == ["rev", "std"]
+    assert list(fig.data[0].x) == [1, 2] and list(fig.data[0].y) == [1.0, 1.0]  # sorted by depth, in kB
+    with pytest.raises(ValueError, match="no \\['bytes'\\]"):
+        viz.activation_memory_curves([{"model": "a", "depth": 1}])
+
+
+def test_lifetime_chart_energy_bars_and_codesign_scatter():
+    from effdl.hardware import edram
+
+    rev_tr, std_tr = _edram_traces()
+    std = edram.simulate(std_tr[1], schedule="standard", memory=edram.Memory(area_bytes=64))  # tiny: spills
+    rev = edram.simulate(rev_tr[1], schedule="reversible")
+    fig = viz.lifetime_chart({"standard": edram.lifetimes(std), "reversible": edram.lifetimes(rev)}, retention_us=3.35)
+    s, r, line = fig.data
+    assert len(s.y) == len(std.tensors) and len(r.y) == len(rev.tensors)
+    assert max(r.y) == pytest.approx(rev.max_lifetime_s * 1e6)
+    assert list(s.marker.symbol).count("circle-open") == std.spilled > 0
+    assert line.y == (3.35, 3.35) and fig.layout.yaxis.type == "log"
+    with pytest.raises(ValueError, match="retention_us"):
+        viz.lifetime_chart({"a": []}, retention_us=0)
+    rows = edram.compare(rev_tr[1], standard=std_tr[1])
+    fig = viz.energy_bars(rows)
+    assert [t.name for t in fig.data[:5]] == [
+        "MACs",
+        "on-chip reads",
+        "on-chip writes",
+        "eDRAM refresh",
+        "off-chip DRAM",
+    ]
+    for i, row in enumerate(rows):  # the stack adds up to the total written above it
+        assert sum(t.y[i] for t in fig.data[:5]) == pytest.approx(row["total_uj"])
+    assert fig.data[5].text[0] == f"{rows[0]['total_uj']:.3g} µJ" and fig.layout.barmode == "stack"
+    with pytest.raises(ValueError, match="compare rows"):
+        viz.energy_bars([{"scenario": "x"}])
+    sweep = [
+        {"config": "a", "max_lifetime_us": 2.0, "energy_ratio": 3.0, "refreshes": 0},
+        {"config": "b", "max_lifetime_us": 9.0, "energy_ratio": 1.2, "refreshes": 5},
+    ]
+    fig = viz.codesign_scatter(sweep, retention_us=3.35)
+    assert list(fig.data[0].text) == ["a"] and list(fig.data[1].text) == ["b"] and fig.data[2].x == (3.35, 3.35)
+
+
+def test_edram_explorer_resimulates_live():
+    from effdl.hardware import edram
+
+    rev_tr, std_tr = _edram_traces()
+    box = widgets.edram_explorer(rev_tr, standard=std_tr, batch=1)
+    assert "effdl-main-control" in box.temperature._dom_classes
+    assert box.rows == edram.compare(rev_tr[1], standard=std_tr[1])  # the defaults: 100 °C, 128 KiB, 16 × 16
+    assert "retention <b>3.35 µs</b>" in box.readout.value
+    before = list(box.figure.data[0].y)
+    box.temperature.value = 120.0  # hotter: retention / 4, the dashed line drops
+    assert box.figure.data[-1].y == pytest.approx((3.35 / 4, 3.35 / 4))
+    box.batch.value = 2
+    box.array.value = 4
+    box.area.value = 16
+    want = edram.compare(
+        rev_tr[2],
+        standard=std_tr[2],
+        accelerator=edram.Accelerator(rows=4, cols=4),
+        memory=edram.Memory(area_bytes=16 * 1024, retention_s=edram.retention_at(120.0)),
+    )
+    assert box.rows == want
+    assert [box.energy_figure.data[i].y[2] for i in range(5)] == pytest.approx(
+        [want[2][f"{c}_uj"] for c in edram.COMPONENTS]
+    )
+    assert list(box.figure.data[0].y) != before  # a bigger batch on a smaller array: longer lifetimes
+    ratio = want[0]["total_uj"] / want[2]["total_uj"]
+    assert f"= <b>{ratio:.2f}×</b>" in box.readout.value
+    with pytest.raises(ValueError, match="batch must be one of"):
+        widgets.edram_explorer(rev_tr, standard=std_tr, batch=3)
+    with pytest.raises(ValueError, match="same batch sizes"):
+        widgets.edram_explorer(rev_tr, standard={1: std_tr[1]})
+    with pytest.raises(TypeError, match=r"an edram\.Trace"):
+        widgets.edram_explorer({1: "trace"})

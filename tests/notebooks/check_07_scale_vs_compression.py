@@ -1,7 +1,7 @@
 """Assertions on the numbers notebook 07 (train large, then compress) records in QUICK mode.
 
 QUICK trains the grid's smallest and largest sizes, w64-d1 (60,480 parameters) and w128-d2 (417,536), for 600 steps
-of 32 × 64 characters (seed 0). Measured on 2 idle CPU cores (torch 2.14, ~57 s): w64-d1 ends at 2.804 bits/char,
+of 32 × 64 characters (seed 0). Measured on 2 idle CPU cores (torch 2.14, ~70 s): w64-d1 ends at 2.804 bits/char,
 w128-d2 at 2.534, unigram entropy 4.520; w128-d2 reaches 2.804 after 350 steps.
 """
 
