@@ -32,6 +32,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from effdl.core.checks import is_int
 from effdl.core.footprint import Latency, count_flops, count_params, measure_latency
 from effdl.core.train import Data, evaluate
 
@@ -61,12 +62,8 @@ _ENERGY_RTOL = 1e-12  # cumulative sums in float64 may land a hair below an exac
 # Validation
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _check_rank(rank: object, hi: int, name: str = "rank") -> int:
-    if not _is_int(rank):
+    if not is_int(rank):
         raise TypeError(f"{name} must be an int in 1..{hi}, got {rank!r}")
     if not 1 <= rank <= hi:  # type: ignore[operator]
         raise ValueError(f"{name} must be an int in 1..{hi}, got {rank}")

@@ -58,6 +58,7 @@ from torch import Tensor, nn
 
 from effdl.compress.prune import magnitude_prune_, make_permanent_
 from effdl.compress.quant import quantize_weights_, quantized_model_bits
+from effdl.core.checks import int_at_least, is_int
 from effdl.core.data import VOCAB_SIZE, CharDataset, unigram_entropy_bits
 from effdl.core.footprint import (
     STORAGES,
@@ -106,16 +107,8 @@ TokenData = CharDataset | Tensor | tuple[Tensor, Tensor]
 # Argument checks: the argument's name, the value and what is allowed
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _int(name: str, value: object, *, low: int = 1) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an int >= {low}, got {value!r}")
-    if value < low:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an int >= {low}, got {value}")
-    return int(value)  # type: ignore[call-overload]
+    return int_at_least(name, value, low)
 
 
 def _positive(name: str, value: object, *, allow_none: bool = False) -> float | None:
@@ -140,7 +133,7 @@ def _nonneg(name: str, value: object) -> float:
 def _seed(seed: object) -> int | None:
     if seed is None:
         return None
-    if not _is_int(seed) or seed < 0:  # type: ignore[operator]
+    if not is_int(seed) or seed < 0:  # type: ignore[operator]
         raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
     return int(seed)  # type: ignore[call-overload]
 
@@ -172,7 +165,7 @@ def _tokens(name: str, data: object, context: int | None) -> tuple[Tensor, int]:
 
 def _context_of(model: nn.Module) -> int | None:
     ctx = getattr(model, "context", None)
-    return int(ctx) if _is_int(ctx) else None
+    return int(ctx) if is_int(ctx) else None
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -787,7 +780,7 @@ def compressed_model_bits(
     _check_model(model)
     if storage not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(repr(s) for s in STORAGES)}, got {storage!r}")
-    if bits is not None and (not _is_int(bits) or not 1 <= bits <= 16):
+    if bits is not None and (not is_int(bits) or not 1 <= bits <= 16):
         raise ValueError(f"bits must be None (fp32 values) or an int in 1..16, got {bits!r}")
     if not isinstance(per_channel, bool):
         raise TypeError(f"per_channel must be a bool, got {per_channel!r}")
@@ -818,7 +811,7 @@ def _bit_list(name: str, values: object) -> list[int]:
         raise TypeError(f"{name} must be a sequence of ints in 1..16, got {values!r}")
     out = []
     for v in values:
-        if not _is_int(v) or not 1 <= v <= 16:
+        if not is_int(v) or not 1 <= v <= 16:
             raise ValueError(f"{name} entries must be ints in 1..16, got {v!r}")
         out.append(int(v))
     return out

@@ -29,6 +29,7 @@ import torch.fx
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from effdl.core.checks import is_int, positive_int
 from effdl.core.data import IMAGE_DATASETS, info
 
 __all__ = [
@@ -49,24 +50,12 @@ __all__ = [
 # Argument checks: raise at the constructor with the argument's name, value and allowed range.
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _positive_int(name: str, value: object) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value <= 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be a positive int (>= 1), got {value}")
-    return int(value)  # type: ignore[call-overload]
-
-
 def _positive_ints(name: str, value: object, *, allow_empty: bool, example: str) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be a sequence of positive ints such as {example}, got {value!r}")
     if not value and not allow_empty:
         raise ValueError(f"{name} must hold at least one positive int such as {example}, got {value!r}")
-    if not all(_is_int(v) and v > 0 for v in value):
+    if not all(is_int(v) and v > 0 for v in value):
         raise ValueError(f"{name} entries must be positive ints such as {example}, got {value!r}")
     return tuple(int(v) for v in value)
 
@@ -92,7 +81,7 @@ def _in_shape(value: object) -> tuple[int, int, int]:
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)
         or len(value) != 3
-        or not all(_is_int(v) and v > 0 for v in value)
+        or not all(is_int(v) and v > 0 for v in value)
     ):
         raise ValueError(f"in_shape must be (C, H, W) with positive ints, got {value!r}")
     c, h, w = (int(v) for v in value)
@@ -100,7 +89,7 @@ def _in_shape(value: object) -> tuple[int, int, int]:
 
 
 def _num_classes(value: object) -> int:
-    if not _is_int(value):
+    if not is_int(value):
         raise TypeError(f"num_classes must be an int >= 2, got {value!r}")
     if value < 2:  # type: ignore[operator]
         raise ValueError(f"num_classes must be an int >= 2, got {value}")
@@ -200,7 +189,7 @@ class SmallCNN(ImageClassifier):
     ) -> None:
         super().__init__(in_shape, num_classes)
         self.channels = _positive_ints("channels", channels, allow_empty=False, example="(16, 32)")
-        self.hidden = _positive_int("hidden", hidden)
+        self.hidden = positive_int("hidden", hidden)
 
         c, h, w = self.in_shape
         layers: list[nn.Module] = []
@@ -295,9 +284,9 @@ class MobileNetV1(ImageClassifier):
         super().__init__(in_shape, num_classes)
         self.width = _positive_float("width", width)
         n_max = len(_MOBILENET_BLOCKS)
-        if depth is not None and _is_int(depth) and not 1 <= depth <= n_max:
+        if depth is not None and is_int(depth) and not 1 <= depth <= n_max:
             raise ValueError(f"depth must be an int in 1..{n_max} or None (all {n_max} blocks), got {depth}")
-        self.depth = n_max if depth is None else _positive_int("depth", depth)
+        self.depth = n_max if depth is None else positive_int("depth", depth)
 
         plan = [_MOBILENET_STEM, *_MOBILENET_BLOCKS[: self.depth]]  # (channels, stride) per layer
         strides = [s for _, s in plan]
@@ -369,7 +358,7 @@ class ResNet20(ImageClassifier):
     ) -> None:
         super().__init__(in_shape, num_classes)
         self.width = _positive_float("width", width)
-        self.blocks_per_stage = _positive_int("blocks_per_stage", blocks_per_stage)
+        self.blocks_per_stage = positive_int("blocks_per_stage", blocks_per_stage)
 
         c = max(1, round(16 * self.width))
         layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -422,7 +411,7 @@ def build(
         ds_shape, ds_classes = ds.input_shape, ds.num_classes
         in_shape = ds_shape if in_shape is None else in_shape
         num_classes = ds_classes if num_classes is None else num_classes
-    if seed is not None and not _is_int(seed):
+    if seed is not None and not is_int(seed):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
 
     cls = MODELS[key]
@@ -520,16 +509,16 @@ class TinyTransformer(nn.Module):
         mlp_ratio: int = 4,
     ) -> None:
         super().__init__()
-        if not _is_int(vocab_size):
+        if not is_int(vocab_size):
             raise TypeError(f"vocab_size must be an int >= 2, got {vocab_size!r}")
         if vocab_size <= 1:
             raise ValueError(f"vocab_size must be an int >= 2, got {vocab_size}")
         self.vocab_size = int(vocab_size)
-        self.width = _positive_int("width", width)
-        self.depth = _positive_int("depth", depth)
-        self.heads = _positive_int("heads", heads)
-        self.context = _positive_int("context", context)
-        self.mlp_ratio = _positive_int("mlp_ratio", mlp_ratio)
+        self.width = positive_int("width", width)
+        self.depth = positive_int("depth", depth)
+        self.heads = positive_int("heads", heads)
+        self.context = positive_int("context", context)
+        self.mlp_ratio = positive_int("mlp_ratio", mlp_ratio)
         self.dropout = _dropout(dropout)
         if self.width % self.heads:
             raise ValueError(f"width must be divisible by heads, got width={self.width} and heads={self.heads}")
@@ -640,10 +629,10 @@ class TinyTransformer(nn.Module):
         ``model.eval()`` first if the model has dropout.
         """
         self._check_ids("idx", idx)
-        if not _is_int(max_new_tokens) or max_new_tokens < 0:
+        if not is_int(max_new_tokens) or max_new_tokens < 0:
             raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
         temperature = _positive_float("temperature", temperature)
-        if top_k is not None and not (_is_int(top_k) and 1 <= top_k <= self.vocab_size):
+        if top_k is not None and not (is_int(top_k) and 1 <= top_k <= self.vocab_size):
             raise ValueError(f"top_k must be None or an int in 1..{self.vocab_size}, got {top_k!r}")
         gen = None
         if seed is not None:

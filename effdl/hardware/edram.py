@@ -77,6 +77,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from effdl.core.checks import int_at_least, is_int, positive_int
+
 __all__ = [
     "COMPONENTS",
     "MEMORY_KINDS",
@@ -110,26 +112,6 @@ CAMEL_TEMPERATURE_C = 100.0
 
 # ----------------------------------------------------------------------------------------------------------
 # Argument checks: the argument's name, its value and the allowed range, raised at the boundary.
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _positive_int(name: str, value: object) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value <= 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be a positive int (>= 1), got {value}")
-    return int(value)  # type: ignore[call-overload]
-
-
-def _nonnegative_int(name: str, value: object) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an int >= 0, got {value!r}")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an int >= 0, got {value}")
-    return int(value)  # type: ignore[call-overload]
 
 
 def _real(name: str, value: object, what: str) -> float:
@@ -211,12 +193,12 @@ class Accelerator:
     vector_lanes: int | None = None
 
     def __post_init__(self) -> None:
-        _positive_int("rows", self.rows)
-        _positive_int("cols", self.cols)
+        positive_int("rows", self.rows)
+        positive_int("cols", self.cols)
         _positive_float("clock_hz", self.clock_hz)
-        _positive_int("value_bytes", self.value_bytes)
+        positive_int("value_bytes", self.value_bytes)
         if self.vector_lanes is not None:
-            _positive_int("vector_lanes", self.vector_lanes)
+            positive_int("vector_lanes", self.vector_lanes)
 
     @property
     def macs_per_cycle(self) -> int:
@@ -254,7 +236,7 @@ class Memory:
 
     def __post_init__(self) -> None:
         _choice("kind", self.kind, MEMORY_KINDS)
-        _positive_int("area_bytes", self.area_bytes)
+        positive_int("area_bytes", self.area_bytes)
         _positive_float("density", self.density)
         _positive_float("retention_s", self.retention_s)
         if self.capacity_bytes < 1:
@@ -342,13 +324,13 @@ class Op:
             raise TypeError(f"name must be a non-empty str, got {self.name!r}")
         for name in ("macs", "vector_elems", "in_elems", "input_elems", "out_elems", "weight_elems",
                      "saved_elems", "saved_input_elems"):  # fmt: skip
-            _nonnegative_int(name, getattr(self, name))
-        _positive_int("groups", self.groups)
+            int_at_least(name, getattr(self, name), 0)
+        positive_int("groups", self.groups)
         if self.gemm is not None:
             if not (isinstance(self.gemm, tuple) and len(self.gemm) == 3):
                 raise TypeError(f"gemm must be None or a tuple (M, K, N) of positive ints, got {self.gemm!r}")
             for name, v in zip(("gemm M", "gemm K", "gemm N"), self.gemm, strict=True):
-                _positive_int(name, v)
+                positive_int(name, v)
         if self.stage is not None and self.block is None:
             raise ValueError(f"op {self.name!r} has stage {self.stage!r} but no block")
 
@@ -370,7 +352,7 @@ class Stored:
     readers: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        _positive_int("elems", self.elems)
+        positive_int("elems", self.elems)
         if not self.readers:
             raise ValueError(f"stored tensor {self.name!r} needs at least one reader")
 
@@ -418,7 +400,7 @@ class Trace:
             _check_type("stored entries", s, Stored)
             if s.producer is not None and not 0 <= s.producer < n:
                 raise ValueError(f"stored tensor {s.name!r}: producer must be None or in 0..{n - 1}, got {s.producer}")
-            bad = [r for r in s.readers if not (_is_int(r) and 0 <= r < n)]
+            bad = [r for r in s.readers if not (is_int(r) and 0 <= r < n)]
             if bad:
                 raise ValueError(f"stored tensor {s.name!r}: readers must be op indices in 0..{n - 1}, got {bad}")
         for b in self.blocks:
@@ -429,10 +411,10 @@ class Trace:
         for s in self.stored:
             units[s.storage] = max(units.get(s.storage, 0), s.elems)
         for storage, elems in self.storage_elems.items():  # the union of a storage's views covers each view
-            units[storage] = max(units.get(storage, 0), _nonnegative_int("storage_elems values", elems))
+            units[storage] = max(units.get(storage, 0), int_at_least("storage_elems values", elems, 0))
         object.__setattr__(self, "storage_elems", units)
-        _nonnegative_int("param_elems", self.param_elems)
-        _positive_int("batch", self.batch)
+        int_at_least("param_elems", self.param_elems, 0)
+        positive_int("batch", self.batch)
 
     @property
     def macs(self) -> int:
@@ -547,8 +529,8 @@ def trace(
         raise TypeError(
             f"input_shape must be a non-empty sequence of positive ints such as (1, 28, 28), got {input_shape!r}"
         )
-    shape = tuple(_positive_int("input_shape entries", s) for s in input_shape)
-    n = _positive_int("batch", batch)
+    shape = tuple(positive_int("input_shape entries", s) for s in input_shape)
+    n = positive_int("batch", batch)
     if reversible is None:
         reversible = _default_reversible()
     elif not callable(reversible):

@@ -42,6 +42,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.modules.dropout import _DropoutNd
 
+from effdl.core.checks import int_at_least, is_int
 from effdl.core.models import ImageClassifier
 
 __all__ = [
@@ -62,21 +63,9 @@ StoreFn = Callable[[Tensor], Tensor]
 # Argument checks (same wording as effdl.core.models)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _int_at_least(name: str, value: object, low: int) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an int >= {low}, got {value!r}")
-    if value < low:  # type: ignore[operator]
-        raise ValueError(f"{name} must be an int >= {low}, got {value}")
-    return int(value)  # type: ignore[call-overload]
-
-
 def _even_channels(value: object) -> int:
     what = "channels must be an even int >= 2 (split into two halves)"
-    if not _is_int(value):
+    if not is_int(value):
         raise TypeError(f"{what}, got {value!r}")
     if value < 2 or value % 2:  # type: ignore[operator]
         raise ValueError(f"{what}, got {value}")
@@ -123,10 +112,10 @@ def bfp_round(x: Tensor, *, mantissa_bits: int, group_size: int) -> Tensor:
     _check_tensor("x", x)
     if not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
-    bits = _int_at_least("mantissa_bits", mantissa_bits, 1)
+    bits = int_at_least("mantissa_bits", mantissa_bits, 1)
     if bits > 23:
         raise ValueError(f"mantissa_bits must be an int in 1..23 (fp32 holds 23), got {bits}")
-    size = _int_at_least("group_size", group_size, 1)
+    size = int_at_least("group_size", group_size, 1)
     if not torch.isfinite(x).all():
         raise ValueError("x must hold finite values only (bfp_round got inf or nan)")
     flat = x.detach().reshape(-1).to(torch.float64)  # float64: the scale 2**(e-m) and the products are exact
@@ -149,7 +138,7 @@ def read_noise(x: Tensor, *, sigma: float, seed: int | None = None) -> Tensor:
         raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
     if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not (math.isfinite(sigma) and sigma >= 0):
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
-    if seed is not None and not _is_int(seed):
+    if seed is not None and not is_int(seed):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
     gen = torch.Generator()
     if seed is None:
@@ -365,7 +354,7 @@ def residual_function(channels: int) -> nn.Sequential:
     (padding 1, no bias), ``(N, channels, H, W) -> (N, channels, H, W)``; ``9·channels² + 2·channels``
     parameters. Pre-activation order (He et al. 2016b) so the residual stream itself is never clipped.
     """
-    c = _int_at_least("channels", channels, 1)
+    c = int_at_least("channels", channels, 1)
     return nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, padding=1, bias=False))
 
 
@@ -415,8 +404,8 @@ class RevNet(ImageClassifier):
     ) -> None:
         super().__init__(in_shape, num_classes)
         self.channels = _even_channels(channels)
-        self.depth = _int_at_least("depth", depth, 1)
-        self.stem_stride = _int_at_least("stem_stride", stem_stride, 1)
+        self.depth = int_at_least("depth", depth, 1)
+        self.stem_stride = int_at_least("stem_stride", stem_stride, 1)
         half = self.channels // 2
         blocks = [AdditiveCoupling(residual_function(half), residual_function(half)) for _ in range(self.depth)]
         self.features = nn.Sequential(
@@ -461,8 +450,8 @@ class PlainResNet(ImageClassifier):
     ) -> None:
         super().__init__(in_shape, num_classes)
         self.channels = _even_channels(channels)
-        self.depth = _int_at_least("depth", depth, 1)
-        self.stem_stride = _int_at_least("stem_stride", stem_stride, 1)
+        self.depth = int_at_least("depth", depth, 1)
+        self.stem_stride = int_at_least("stem_stride", stem_stride, 1)
         half = self.channels // 2
         self.features = nn.Sequential(
             OrderedDict(

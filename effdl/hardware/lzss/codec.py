@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from effdl.core.checks import is_int
 from effdl.hardware.lzss import cpu, reference, torch_backend
-from effdl.hardware.lzss.format import SHUFFLE_SIZES, SYMBOL_SIZES, _is_int, check_params
+from effdl.hardware.lzss.format import SHUFFLE_SIZES, SYMBOL_SIZES, check_params
 
 __all__ = [
     "AUTO_SAMPLE_CHUNKS",
@@ -100,7 +101,7 @@ def shuffle_sizes(shuffle: object, itemsize: int) -> tuple[int, ...]:
         if shuffle != "auto":
             raise ValueError(f"shuffle must be {allowed}, got {shuffle!r}")
         return (0, itemsize) if itemsize in SHUFFLE_SIZES[1:] else (0,)
-    if _is_int(shuffle) and shuffle in SHUFFLE_SIZES[1:]:
+    if is_int(shuffle) and shuffle in SHUFFLE_SIZES[1:]:
         return (int(shuffle),)  # type: ignore[call-overload]
     raise ValueError(f"shuffle must be {allowed}, got {shuffle!r}")
 

@@ -79,13 +79,14 @@ them; this decoder reads version 3 only (no version-1 or version-2 blobs were ev
 
 from __future__ import annotations
 
-import numbers
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from effdl.core.checks import is_int
 
 if TYPE_CHECKING:
     import torch
@@ -142,20 +143,16 @@ def min_match(symbol_size: int) -> int:
     return 2 if symbol_size == 1 else 1
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def check_params(symbol_size: object, window: object, chunk: object) -> tuple[int, int, int]:
     """Validate the codec parameters (a concrete ``symbol_size``); returns them as ints.
 
     Raises ``ValueError`` naming the argument, the value and the allowed values.
     """
-    if not _is_int(symbol_size) or symbol_size not in SYMBOL_SIZES:
+    if not is_int(symbol_size) or symbol_size not in SYMBOL_SIZES:
         raise ValueError(f"symbol_size must be 'auto' or one of {SYMBOL_SIZES}, got {symbol_size!r}")
-    if not _is_int(window) or not 1 <= window <= MAX_WINDOW:
+    if not is_int(window) or not 1 <= window <= MAX_WINDOW:
         raise ValueError(f"window must be an int in 1..{MAX_WINDOW} (symbols), got {window!r}")
-    if not _is_int(chunk) or not symbol_size <= chunk <= MAX_CHUNK or chunk % symbol_size:
+    if not is_int(chunk) or not symbol_size <= chunk <= MAX_CHUNK or chunk % symbol_size:
         raise ValueError(
             f"chunk must be an int in {symbol_size}..{MAX_CHUNK} (bytes) and a multiple of symbol_size={symbol_size}, "
             f"got {chunk!r}"
