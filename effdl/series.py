@@ -127,8 +127,8 @@ CATALOGUE: tuple[Chapter, ...] = (
         "inverse and gradients; activation memory flat in depth; RevNet vs ResNet on digits; a lifetime, spill, "
         "refresh and energy simulator with sliders; co-designing the model so its data dies before retention.",
         papers="Zhang et al. 2024 (CAMEL); Gomez et al. 2017 (RevNet); Horowitz 2014; Genc et al. 2021 (Gemmini)",
-        quick_s=15,
-        full_s=30,
+        quick_s=35,
+        full_s=50,
     ),
     Chapter(
         name="09_lzss_gpu",
