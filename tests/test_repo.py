@@ -102,3 +102,17 @@ def test_readme_compression_snippet_runs():
     assert effdl.count_params(names["slim"]) < effdl.count_params(names["cnn"])
     assert "DynamicQuantizedLinear" in repr(names["fast"]) and names["q8"] is not names["model"]
     assert names["reg"](names["model"]).item() > 0
+
+
+def test_readme_hardware_snippet_runs():
+    import torch
+
+    import effdl
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own model", 1)[1]
+    snippet = section.split("```python", 3)[3].split("```", 1)[0]
+    assert "saved_activation_bytes" in snippet and "lzss.compress" in snippet
+    names = {"effdl": effdl, "model": effdl.build("mlp", "mnist5k", seed=0), "x": torch.randn(64, 1, 28, 28)}
+    exec(compile(snippet, "README.md", "exec"), names)
+    assert names["kept"] > 0 and names["sim"].total_pj > 0 and len(names["blob"]) < names["indices"].nbytes

@@ -812,12 +812,15 @@ def saved_activation_bytes(
 
     Tensors whose storage is one of the model's parameters or buffers (a conv's weight, saved to compute the
     input's gradient) are model state, not activations: excluded unless ``include_parameters=True``. The
-    batch itself is counted when a layer saves it (the first conv does, for its weight gradient). Nothing is
+    batch itself is counted, at its own size (a slice of a bigger tensor is copied first), when a layer saves it
+    (the first conv does, for its weight gradient). Nothing is
     backpropagated; training flags, buffers (BatchNorm running statistics) and the CPU random state are left as
     they were.
     """
     _check_model(model)
-    args = _as_args(inputs)
+    # A copy of the batch: a slice such as ``x[:16]`` shares the whole of ``x``'s storage, which a layer saving its
+    # input would otherwise count in full.
+    args = tuple(a.clone() for a in _as_args(inputs))
     if not isinstance(include_parameters, bool):
         raise TypeError(f"include_parameters must be a bool, got {include_parameters!r}")
 

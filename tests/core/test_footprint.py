@@ -580,3 +580,11 @@ def test_saved_activation_bytes_bad_input():
         saved_activation_bytes(mlp(), [[1.0] * 10])
     with pytest.raises(TypeError, match="include_parameters must be a bool"):
         saved_activation_bytes(mlp(), torch.zeros(1, 10), include_parameters=1)
+
+
+def test_saved_activation_bytes_counts_a_slice_of_the_batch_at_its_own_size() -> None:
+    from effdl.core.footprint import saved_activation_bytes
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
+    x = torch.randn(64, 12)
+    assert saved_activation_bytes(model, x[:4]) == saved_activation_bytes(model, x[:4].clone()) == 4 * 12 * 4

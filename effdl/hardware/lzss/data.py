@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,14 @@ def int8_weight_codes(model: nn.Module) -> np.ndarray:
     return torch.cat(codes).numpy().astype(np.int8)
 
 
+def _csr(matrix: torch.Tensor) -> torch.Tensor:
+    """``matrix.to_sparse_csr()`` without PyTorch's "sparse CSR support is in beta" warning: CSR is used here only
+    to read its index arrays, which are stable."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+        return matrix.to_sparse_csr()
+
+
 def csr_indices(model: nn.Module, *, sparsity: float | None = 0.9) -> np.ndarray:
     """int32 column indices of every Conv2d/Linear weight in CSR form (a weight as a ``(out, in·k·k)`` matrix,
     ``torch.Tensor.to_sparse_csr``), concatenated: the index stream of a sparse model on disk.
@@ -127,7 +136,7 @@ def csr_indices(model: nn.Module, *, sparsity: float | None = 0.9) -> np.ndarray
     parts = []
     for layer in _layers(model).values():
         w = layer.weight.detach().float().cpu()
-        parts.append(w.reshape(w.shape[0], -1).to_sparse_csr().col_indices().to(torch.int32))
+        parts.append(_csr(w.reshape(w.shape[0], -1)).col_indices().to(torch.int32))
     return torch.cat(parts).numpy()
 
 
@@ -165,7 +174,7 @@ def csr_streams(model: nn.Module, *, bits: int = 8) -> dict[str, np.ndarray]:
             raise ValueError(f"layer {name} has {w.shape[1]} columns; column gaps need at most 65536")
         qp = quant.calibrate(w, bits=bits, axis=0)
         codes = quant.quantize(w, qp).to(torch.int8)
-        csr = w.to_sparse_csr()
+        csr = _csr(w)
         crow, col = csr.crow_indices(), csr.col_indices()
         rows = torch.repeat_interleave(torch.arange(w.shape[0]), crow.diff())
         gaps = col.clone()
