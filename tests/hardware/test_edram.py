@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from dataclasses import replace
 
 import pytest
@@ -415,16 +414,13 @@ def test_compare_rows_and_lifetimes_are_tidy():
         assert r["lifetime_us"] == pytest.approx(r["last_read_us"] - r["write_us"])
 
 
-def test_simulate_is_fast_on_a_few_dozen_ops():
+def test_simulate_is_deterministic_on_a_few_dozen_ops():
+    # Widgets re-simulate on every slider move (about 1 ms a call on an idle core; timings are not asserted here).
     tr = edram.trace(RevNet(channels=16, depth=4), (1, 28, 28), batch=8)
     assert 25 <= len(tr.ops) <= 60
-    edram.simulate(tr, schedule="reversible")
-    start = time.perf_counter()
-    for _ in range(10):
-        edram.simulate(tr, schedule="reversible")
-        edram.simulate(tr, schedule="standard")
-    per_call = (time.perf_counter() - start) / 20
-    assert per_call < 0.05, f"{per_call * 1e3:.1f} ms per simulate call"  # ~1 ms on an idle core
+    for schedule in edram.SCHEDULES:
+        first, again = edram.simulate(tr, schedule=schedule), edram.simulate(tr, schedule=schedule)
+        assert first.summary() == again.summary() and first.energy_pj == again.energy_pj
 
 
 # ----------------------------------------------------------------------------------------------------------

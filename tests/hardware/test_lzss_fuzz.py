@@ -6,6 +6,7 @@ either returns the exact original or raises LZSSFormatError — nothing else, ne
 
 import struct
 import time
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -140,7 +141,7 @@ def test_fuzz_mutated_blobs_decode_exactly_or_raise_format_errors():
     assert rejected + accepted == FUZZ_BLOBS
     # exact decodes are mutations that change nothing decoded (an equivalent offset in a run of zeros, …)
     assert rejected > 0.95 * FUZZ_BLOBS
-    assert elapsed < 60, f"fuzzing took {elapsed:.0f} s"
+    # The "within a minute in CI" is reported above, not asserted: timings are never asserted in tests.
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -260,9 +261,13 @@ def test_huge_stated_length_is_rejected_before_allocating():
     h = format.Header(symbol_size=1, window=8, chunk=c, length=n, chunks=-(-n // c))
     tables = struct.pack("<" + "I" * h.chunks, *range(1, h.chunks + 1)) * 2
     blob = h.to_bytes() + tables + bytes(2 * h.chunks) + struct.pack("<I", 0)
-    start = time.perf_counter()
-    _both_reject(blob, "claims")
-    assert time.perf_counter() - start < 1
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc: a 4 GiB output would show
+    try:
+        _both_reject(blob, "claims")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20, f"decoding allocated {peak / 2**20:.0f} MiB before rejecting"
     # and a chunk count the blob cannot hold
     h = format.Header(symbol_size=1, window=8, chunk=1, length=1 << 31, chunks=1 << 31)
     _both_reject(h.to_bytes() + bytes(4), "truncated")
