@@ -921,7 +921,8 @@ def compress_curve(
     variants += [("prune+quant", s, b) for s, b in pairs]
     fp32_bits = compressed_model_bits(model, layers=names)
     rows: list[dict[str, Any]] = []
-    tuned = [0.0, *levels] if finetune_steps else []
+    # every starting point a variant needs: dense, each pruning level, and any level only a combined pair uses
+    tuned = list(dict.fromkeys([0.0, *levels, *(s for s, _ in pairs)])) if finetune_steps else []
     bar = _bar(len(variants) + len(tuned), f"compress {name or type(model).__name__}", progress)
 
     def finetuned(sparsity: float) -> nn.Module:
@@ -941,6 +942,10 @@ def compress_curve(
             progress=False,
             name=f"{name} {_label(sparsity, None)}",
         )
+        with torch.no_grad():  # pruned weights still hold the last step's graph, which deepcopy refuses: recompute
+            for m in work.modules():
+                if hasattr(m, "weight_orig") and hasattr(m, "weight_mask"):
+                    m.weight = m.weight_orig * m.weight_mask
         work.eval()
         bar.update(1)
         return work

@@ -330,6 +330,11 @@ def test_compress_curve_prune_then_finetune(abc) -> None:
     assert tuned[1]["size_bits"] == one_shot[1]["size_bits"] and tuned[3]["size_bits"] <= tuned[1]["size_bits"]
     for k, v in lm.state_dict().items():  # the model itself is never modified
         assert torch.equal(v, before[k])
+    # a combined pair may use a sparsity the prune-only rows do not: it gets its own fine-tuned start
+    pair_only = scaling.compress_curve(
+        lm, val, sparsities=(0.5,), bits=(4,), combined=[(0.8, 4)], finetune_steps=3, train=train, eval_batches=1
+    )
+    assert [r["label"] for r in pair_only] == ["fp32", "50% pruned", "4-bit", "80% pruned + 4-bit"]
     with pytest.raises(ValueError, match="finetune_steps > 0 needs the training data"):
         scaling.compress_curve(lm, val, finetune_steps=5)
     with pytest.raises(ValueError, match="finetune_steps must be"):
