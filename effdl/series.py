@@ -118,7 +118,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "steps, seconds and FLOPs; pruning and quantization robustness per size; loss against compressed size.",
         papers="Li et al. 2020 (Train Large, Then Compress); Kaplan et al. 2020 (scaling laws)",
         quick_s=70,
-        full_s=170,
+        full_s=240,
     ),
     Chapter(
         name="08_edram_camel",
