@@ -90,13 +90,13 @@ def summary(results: Sequence[peers.Result]) -> tuple[list[str], dict[str, dict[
     by = {(r.dataset, r.codec): r for r in results}
     names = list(dict.fromkeys(r.dataset for r in results))
     lines = [
-        f"{'dataset':26s} {'lzss ratio':>10s} {'lz4 ratio':>10s} {'× lz4':>7s} {'+shuf':>7s} {'+shuf/lz4':>9s} "
+        f"{'dataset':26s} {'lzss ratio':>10s} {'lz4 ratio':>10s} {'× lz4':>8s} {'+shuf':>7s} {'+shuf/lz4':>9s} "
         f"{'lz4+shuf':>8s} {'+shuf/lz4+shuf':>14s} {'lzss MB/s':>9s} {'× zlib-6':>8s}"
     ]
     out: dict[str, dict[str, float]] = {}
 
-    def cell(row: dict[str, float], key: str, width: int, suffix: str = "") -> str:
-        return f"{row[key]:{width - len(suffix)}.3f}{suffix}" if key in row else f"{'—':>{width}s}"
+    def cell(row: dict[str, float], key: str, width: int, suffix: str = "", digits: int = 3) -> str:
+        return f"{row[key]:{width - len(suffix)}.{digits}f}{suffix}" if key in row else f"{'—':>{width}s}"
 
     for d in names:
         ours, lz4, z6 = by.get((d, "effdl lzss (1 thread)")), by.get((d, "lz4")), by.get((d, "zlib 6"))
@@ -117,7 +117,7 @@ def summary(results: Sequence[peers.Result]) -> tuple[list[str], dict[str, dict[
             row["zlib6_mbs"], row["vs_zlib6"] = z6.compress_mbs, ours.compress_mbs / z6.compress_mbs
         out[d] = row
         lines.append(
-            f"{d:26s} {row['ratio']:10.3f} {cell(row, 'lz4_ratio', 10)} {cell(row, 'vs_lz4', 7, '×')} "
+            f"{d:26s} {row['ratio']:10.3f} {cell(row, 'lz4_ratio', 10)} {cell(row, 'vs_lz4', 8, '×', 4)} "
             f"{cell(row, 'shuffle_ratio', 7)} {cell(row, 'shuffle_vs_lz4', 9, '×')} "
             f"{cell(row, 'lz4_shuffle_ratio', 8)} {cell(row, 'shuffle_vs_lz4_shuffle', 14, '×')} "
             f"{row['compress_mbs']:9.1f} {cell(row, 'vs_zlib6', 8, '×')}"

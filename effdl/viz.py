@@ -1301,7 +1301,9 @@ def lzss_pipeline(blob: bytes, *, title: str | None = None) -> go.Figure:
     st = chunk_stats(blob)
     k = h.chunks
     if k == 0:
-        raise ValueError("blob has no chunks (an input shorter than one symbol): nothing to draw")
+        raise ValueError(
+            "blob is a stored stream (no chunk compressed, or an input shorter than one symbol): no chunks to draw"
+        )
     c = h.chunk
     flag_end, data_end = np.cumsum(st["flag_bytes"]), np.cumsum(st["data_bytes"])
     tables = 8 * k
@@ -1437,14 +1439,20 @@ def lzss_chunk_ratios(blob: bytes, *, title: str | None = None) -> go.Figure:
     size = st["flag_bytes"] + st["data_bytes"]
     ratio = np.divide(st["raw_bytes"], size, out=np.ones(h.chunks), where=size > 0)
     start = np.arange(h.chunks) * h.chunk
+    width = np.full(h.chunks, h.chunk)
+    stored_name = "stored chunk"
+    if h.stored_stream and h.length:  # no chunk compressed: one grey bar, the whole input stored verbatim
+        ratio, start, width = np.ones(1), np.zeros(1, np.int64), np.array([h.length])
+        st = {"stored": np.ones(1, bool)}
+        stored_name = "stored stream (nothing compressed)"
     fig = go.Figure()
-    for stored, name, color in ((False, "coded chunk", LZSS_COLORS["match"]), (True, "stored chunk", "#b0b0b0")):
+    for stored, name, color in ((False, "coded chunk", LZSS_COLORS["match"]), (True, stored_name, "#b0b0b0")):
         sel = st["stored"] == stored
         fig.add_trace(
             go.Bar(
                 x=(start[sel] / 1e3).tolist(),
                 y=ratio[sel].tolist(),
-                width=[h.chunk / 1e3] * int(sel.sum()),
+                width=(width[sel] / 1e3).tolist(),
                 offset=0,
                 marker={"color": color, "line": {"width": 0}},
                 name=name,
@@ -1452,7 +1460,7 @@ def lzss_chunk_ratios(blob: bytes, *, title: str | None = None) -> go.Figure:
             )
         )
     overall = h.length / len(blob) if len(blob) else 1.0
-    end = max(h.chunks * h.chunk, 1) / 1e3
+    end = max(h.length, 1) / 1e3
     fig.add_trace(
         go.Scatter(
             x=[0, end],

@@ -778,13 +778,17 @@ def lzss_explorer(
 
     def show(blob: bytes, seconds: float) -> None:
         st = chunk_stats(blob)
-        n = lzss.read_header(blob).length
-        ratio = n / len(blob)
+        h = lzss.read_header(blob)
+        n, ratio = h.length, h.length / len(blob)
         others = " · ".join(f"{name} {r:.2f}" for name, r in refs.items())
+        chunks = (
+            "a stored stream (no chunk compressed)"
+            if h.stored_stream
+            else f"{int(st['stored'].sum())} of {len(st['stored'])} chunks stored"
+        )
         readout.value = (
             f"ratio <b>{ratio:.3f}</b> ({n:,} → {len(blob):,} bytes) · {int(st['matches'].sum()):,} matches, "
-            f"{int(st['literals'].sum()):,} literals · {int(st['stored'].sum())} of {len(st['stored'])} chunks "
-            f"stored · {1e3 * seconds:.1f} ms ({n / seconds / 1e6:.0f} MB/s)"
+            f"{int(st['literals'].sum()):,} literals · {chunks} · {1e3 * seconds:.1f} ms ({n / seconds / 1e6:.0f} MB/s)"
         )
         if refs:
             readout.value += f"<br>the same bytes with other codecs: {others}"
@@ -795,10 +799,9 @@ def lzss_explorer(
         new = viz.lzss_chunk_ratios(blob)
         with fig.batch_update():
             for i in range(3):  # coded chunks, stored chunks, the overall ratio
-                fig.data[i].x, fig.data[i].y = new.data[i].x, new.data[i].y
+                fig.data[i].x, fig.data[i].y, fig.data[i].name = new.data[i].x, new.data[i].y, new.data[i].name
                 if i < 2:
                     fig.data[i].width = new.data[i].width
-                fig.data[i].name = new.data[i].name
             fig.layout.title.text = new.layout.title.text
         show(blob, seconds)
 

@@ -1,3 +1,4 @@
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
@@ -424,8 +425,10 @@ def test_lzss_tokens_colours_every_symbol_and_points_matches_back():
     assert len(arrows) == len(matches)
     first = matches[0]
     assert (arrows[0].ax, arrows[0].x) == (first.symbol % 4, (first.symbol - first.offset) % 4)
-    stored = lzss.parse(lzss.compress(bytes(range(20)), symbol_size=1))
-    assert [t.name for t in viz.lzss_tokens(list(range(20)), stored).data] == ["stored", "stored"]
+    stored = lzss.parse(lzss.compress(bytes(range(20)) + bytes(20), symbol_size=1, chunk=20))  # stored, then coded
+    assert [t.kind for t in stored] == ["stored", "literal", "match"]
+    names = [t.name for t in viz.lzss_tokens(list(range(20)) + [0] * 20, stored).data]
+    assert names.count("stored") == 2  # its text trace and its legend swatch
     with pytest.raises(ValueError, match="cover"):
         viz.lzss_tokens(values[:-1], tokens)
 
@@ -463,6 +466,13 @@ def test_lzss_chunk_ratios_and_the_explorer_recompress_live():
     box.chunk_slider.value = 512
     box.symbol_buttons.value = 1
     assert box.figure.layout.title.text == "ratio per chunk (S = 1, W = 16, C = 512 bytes)"
+    # noise compresses nowhere: a stored stream, drawn as one grey bar over the whole input at ratio 1
+    noise = np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)
+    fig = viz.lzss_chunk_ratios(lzss.compress(noise))
+    assert fig.data[1].name.startswith("stored stream") and list(fig.data[1].y) == [1.0] and not fig.data[0].x
+    assert list(fig.data[1].width) == [5.0] and fig.data[2].x[1] == 5.0  # kB: the bar and the line span the input
+    box = widgets.lzss_explorer(noise)
+    assert "a stored stream" in box.readout.value and "0 matches" in box.readout.value
     with pytest.raises(ValueError, match="window"):
         widgets.lzss_explorer(codes, window=0)
     with pytest.raises(ValueError, match="chunk must be one of"):

@@ -52,7 +52,12 @@ def test_edge_cases_round_trip_identically(case, symbol_size, chunk):
     blob = _all_backends(data, symbol_size=symbol_size, window=37, chunk=chunk)
     h = lzss.read_header(blob)
     assert (h.symbol_size, h.window, h.chunk, h.length) == (symbol_size, 37, chunk, len(data))
-    assert h.chunks == -(-(len(data) - len(data) % symbol_size) // chunk)
+    if h.chunks == 0:  # a stored stream: nothing was coded, the input follows the header verbatim
+        assert blob == h.to_bytes() + data + zlib.crc32(data).to_bytes(4, "little") and lzss.parse(blob) == []
+        assert h.shuffle == 0 and h.tail == len(data)
+    else:
+        assert h.chunks == -(-(len(data) - len(data) % symbol_size) // chunk)
+        assert any(t.kind != "stored" for t in lzss.parse(blob))  # else it would be a stored stream
 
 
 def test_trailing_bytes_are_stored_raw_before_the_crc():
@@ -76,15 +81,26 @@ def test_all_zero_data_compresses_to_one_literal_and_long_matches_per_chunk():
 
 
 @pytest.mark.parametrize("symbol_size", [1, 2, 4])
-def test_random_bytes_are_stored_and_cost_only_the_container(symbol_size):
+def test_random_bytes_are_a_stored_stream_and_cost_only_header_and_crc(symbol_size):
     data = bytes(np.random.default_rng(symbol_size).integers(0, 256, 5000, dtype=np.uint8))
-    blob = _all_backends(data, symbol_size=symbol_size, window=255, chunk=512)
-    k = lzss.read_header(blob).chunks
-    assert len(blob) == 20 + 8 * k + len(data) + 4  # every chunk stored: header, tables, the bytes, CRC
-    tokens = lzss.parse(blob)
-    assert [t.kind for t in tokens] == ["stored"] * k
-    assert [(t.symbol, t.length) for t in tokens][-1] == ((k - 1) * 512 // symbol_size, (5000 % 512) // symbol_size)
-    assert blob[20 : 20 + 4 * k] == bytes(4 * k)  # flag_end stays 0: no flag bytes at all
+    for shuffle in (False, 2, 8):  # the filter does not make noise compressible: the stream records E = 0
+        blob = _all_backends(data, symbol_size=symbol_size, window=255, chunk=512, shuffle=shuffle)
+        h = lzss.read_header(blob)
+        assert (h.chunks, h.shuffle, h.symbol_size, h.window, h.chunk) == (0, 0, symbol_size, 255, 512)
+        assert len(blob) == 20 + len(data) + 4 and blob[20:-4] == data  # every chunk would be stored: no tables
+        assert lzss.parse(blob) == [] and not format.chunk_stats(blob)["stored"].size
+        assert [r["field"] for r in format.layout(blob)][-2:] == ["stored stream (the input)", "CRC32"]
+
+
+def test_int8_codes_of_uniform_weights_cost_less_than_lz4():
+    import lz4.frame
+
+    # per-channel 8-bit codes of freshly initialized (uniform) weights: ~8 bits of entropy, nothing for LZ to find
+    w = torch.empty(256, 1024).uniform_(-1, 1, generator=torch.Generator().manual_seed(0))
+    codes = torch.round(w / w.abs().amax(1, keepdim=True) * 127).to(torch.int8).numpy()
+    blob = _all_backends(codes)
+    assert lzss.read_header(blob).chunks == 0 and len(blob) == codes.nbytes + 24
+    assert len(blob) <= len(lz4.frame.compress(codes.tobytes()))
 
 
 def test_stored_and_coded_chunks_mix_and_parse_in_order():
@@ -105,10 +121,17 @@ def test_stored_and_coded_chunks_mix_and_parse_in_order():
 def test_a_tie_between_coded_and_raw_size_stores():
     # "aaaa" (S = 1): literal + match of 3 = 1 flag byte + 3 data bytes = 4 = raw → stored; "aaaaa": 4 < 5 → coded
     for backend in BACKENDS:
-        assert lzss.parse(lzss.compress(b"aaaa", symbol_size=1, backend=backend)) == [Token(0, 0, "stored", 4, 0)]
+        # 14 literals + 2 matches of 3 = 2 flag bytes + 18 data bytes = 20 = raw → stored; the zeros are coded
+        tokens = lzss.parse(
+            lzss.compress(b"abcdefghijklmnabcghi" + bytes(20), symbol_size=1, chunk=20, backend=backend)
+        )
+        assert tokens == [Token(0, 0, "stored", 20, 0), Token(1, 20, "literal", 1, 0), Token(1, 21, "match", 19, 1)]
         tokens = lzss.parse(lzss.compress(b"aaaaa", symbol_size=1, backend=backend))
         assert tokens == [Token(0, 0, "literal", 1, 0), Token(0, 1, "match", 4, 1)]
+        # the only chunk ties: no chunk is coded, so the blob is a stored stream
+        assert lzss.read_header(lzss.compress(b"aaaa", symbol_size=1, backend=backend)).chunks == 0
     assert format.should_store(1, 3, 4) and not format.should_store(1, 3, 5)
+    assert format.should_store_stream(0) and not format.should_store_stream(1)
 
 
 def test_int16_dem_is_never_bigger_than_raw_plus_the_container():
@@ -222,8 +245,11 @@ def test_shuffled_edge_cases_round_trip_identically(case, element_size, symbol_s
     data = SHUFFLE_CASES[case]
     blob = _all_backends(data, shuffle=element_size, symbol_size=symbol_size, window=37, chunk=chunk)
     h = lzss.read_header(blob)
-    assert (h.shuffle, h.symbol_size, h.length) == (element_size, symbol_size, len(data))
     assert int.from_bytes(blob[-4:], "little") == zlib.crc32(data)  # the CRC is of the original bytes
+    if h.chunks == 0:  # nothing coded: a stored stream keeps the original bytes and no filter
+        assert (h.shuffle, blob[20:-4]) == (0, data)
+        return
+    assert (h.shuffle, h.symbol_size, h.length) == (element_size, symbol_size, len(data))
     # the LZSS stage holds the shuffled bytes: the same blob as compressing them unfiltered, but for byte 7 and CRC
     plain = lzss.compress(format.shuffle(np.frombuffer(data, np.uint8), element_size), symbol_size=symbol_size,
                           window=37, chunk=chunk)  # fmt: skip
@@ -452,10 +478,13 @@ def test_header_round_trips_and_format_constants():
     assert h.to_bytes()[:4] == b"EDLZ" and len(h.to_bytes()) == format.HEADER_SIZE == 20
     assert (h.tail, h.n_symbols, h.chunk_symbols, list(h.symbols_per_chunk())) == (1, 65, 32, [32, 32, 1])
     assert lzss.read_header(h.to_bytes() + bytes(4)) == h
-    assert h.to_bytes()[4] == format.VERSION == 3 and h.to_bytes()[7] == h.shuffle == 0
+    assert h.to_bytes()[4] == format.VERSION == 4 and h.to_bytes()[7] == h.shuffle == 0
     e = format.Header(symbol_size=1, window=9, chunk=64, length=131, chunks=3, shuffle=8)
     assert e.to_bytes()[7] == 8 and lzss.read_header(e.to_bytes() + bytes(4)) == e
     assert format.SHUFFLE_SIZES == lzss.SHUFFLE_SIZES == (0, 2, 4, 8)
+    stream = format.Header(symbol_size=2, window=9, chunk=64, length=131, chunks=0)  # a stored stream: all raw
+    assert (stream.tail, stream.n_symbols, stream.stored_stream, h.stored_stream) == (131, 0, True, False)
+    assert lzss.read_header(stream.to_bytes() + bytes(4)) == stream
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_benchmark_summary_reports_the_codec_with_and_without_shuffle_against_lz
     assert out["int32"]["shuffle_vs_lz4_shuffle"] == pytest.approx(1.28)
     assert "shuffle_ratio" not in out["text"] and out["text"]["vs_lz4"] == pytest.approx(0.8)
     row = lines[1].split()
-    assert row[:8] == ["int32", "1.250", "2.000", "0.625×", "4.000", "2.000×", "3.125", "1.280×"]
+    assert row[:8] == ["int32", "1.250", "2.000", "0.6250×", "4.000", "2.000×", "3.125", "1.280×"]
     assert lines[2].split()[4:7] == ["—", "—", "—"]
     assert any(line.startswith("geometric mean of ratio with shuffle × lz4's") for line in lines)
 

@@ -1,8 +1,8 @@
 """LZSS decoder robustness: the blob is untrusted. Forged fields raise LZSSFormatError, and a fuzz run of ≥ 10,000
 mutated blobs (truncations, bit flips, forged header fields, tables — which also forge stored chunks, whose mark is
-0 flag bytes —, match lengths and offsets) of coded and stored chunks, with and without the shuffle filter, through
-both decoders
-either returns the exact original or raises LZSSFormatError — nothing else, never a hang, and both decoders agree."""
+0 flag bytes —, match lengths and offsets) of coded and stored chunks and stored streams, with and without the shuffle
+filter, through both decoders either returns the exact original or raises LZSSFormatError — nothing else, never a
+hang, and both decoders agree."""
 
 import struct
 import time
@@ -225,9 +225,9 @@ def test_crc_mismatch_is_rejected():
     [
         (lambda b: b[:10], "too short"),
         (lambda b: b"XDLZ" + b[4:], "magic"),
-        (lambda b: b[:4] + b"\x01" + b[5:], "unsupported version 1, this decoder reads version 3"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "unsupported version 2, this decoder reads version 3"),
-        (lambda b: b[:4] + b"\x04" + b[5:], "version"),
+        (lambda b: b[:4] + b"\x01" + b[5:], "unsupported version 1, this decoder reads version 4"),
+        (lambda b: b[:4] + b"\x03" + b[5:], "unsupported version 3, this decoder reads version 4"),
+        (lambda b: b[:4] + b"\x05" + b[5:], "version"),
         (lambda b: b[:5] + b"\x03" + b[6:], "symbol size"),
         (lambda b: b[:6] + b"\x00" + b[7:], "window"),
         (lambda b: b[:7] + b"\x01" + b[8:], r"bad shuffle element size 1, expected one of \(0, 2, 4, 8\)"),
@@ -236,6 +236,7 @@ def test_crc_mismatch_is_rejected():
         (lambda b: b[:8] + struct.pack("<I", 0) + b[12:], "chunk size"),
         (lambda b: b[:8] + struct.pack("<I", (1 << 24) + 1) + b[12:], "chunk size"),
         (lambda b: b[:16] + struct.pack("<I", 7) + b[20:], "chunk count"),
+        (lambda b: b[:16] + struct.pack("<I", 0) + b[20:], "cannot hold a stored stream of 330 bytes"),
         (lambda b: b + b"\x00", "tables say"),
         (lambda b: b[:-1], "tables say"),
     ],
@@ -273,8 +274,25 @@ def test_huge_stated_length_is_rejected_before_allocating():
     _both_reject(h.to_bytes() + bytes(4), "truncated")
 
 
+def test_stored_stream_is_checked_like_any_blob():
+    data = bytes(np.random.default_rng(3).integers(0, 256, 300, dtype=np.uint8))
+    blob = lzss.compress(data, symbol_size=2, chunk=64, shuffle=2)
+    assert lzss.read_header(blob).chunks == 0 and blob[20:-4] == data
+    _both_reject(blob[:7] + b"\x02" + blob[8:], "stored stream")  # E must be 0: one encoding per input
+    _both_reject(blob[:-5] + blob[-4:], "cannot hold a stored stream of 300 bytes")  # a byte short
+    _both_reject(blob[:12] + struct.pack("<I", 299) + blob[16:], "tables say")  # the length disagrees
+    _both_reject(blob + b"\x00", "tables say")
+    flipped = bytearray(blob)
+    flipped[100] ^= 4
+    _both_reject(bytes(flipped), "CRC32")
+    # the header alone, a stored stream of 0 bytes, is the empty input
+    empty = format.pack(format.Header(1, 8, 8, 0, 0), [], [], b"", b"", b"", zlib.crc32(b""))
+    assert lzss.decompress(empty) == b"" == lzss.decompress(lzss.compress(b""))
+
+
 def test_non_decreasing_tables_are_required():
-    blob = bytearray(lzss.compress(bytes(range(200)) * 2, symbol_size=1, window=8, chunk=100))
+    data = bytes(range(100)) + bytes(100) + bytes(range(100)) * 2  # stored, coded, stored, stored
+    blob = bytearray(lzss.compress(data, symbol_size=1, window=8, chunk=100))
     k = lzss.read_header(bytes(blob)).chunks
     first, second = struct.unpack_from("<II", blob, 20 + 4 * k)  # data_end[0], data_end[1]
     struct.pack_into("<II", blob, 20 + 4 * k, second, first)

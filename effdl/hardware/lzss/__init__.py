@@ -12,7 +12,8 @@ An optional byte-shuffle filter (``compress(..., shuffle=True)``, blosc's transp
 planes) runs before the LZSS stage; it turns sorted int32 indices or smooth int16 fields into long byte runs the
 255-symbol window sees. It is off by default (the GPULZ codec as published); ``read_header(blob).shuffle`` reports
 it. The container is documented byte by byte in :mod:`.format`; :func:`decompress` treats a blob as untrusted. A chunk
-that coding would not shrink is stored raw, so incompressible data costs only the container's few bytes.
+that coding would not shrink is stored raw, and an input where no chunk shrinks becomes a stored stream (the bytes
+verbatim, no tables), so incompressible data costs 24 bytes of header and CRC.
 :mod:`.data` builds the benchmark's and notebook 09's inputs (quantization codes of a real field, model weights,
 CSR indices, source text) and :mod:`.peers` times the codec against zlib, lz4, zstd and blosc2.
 

@@ -38,7 +38,7 @@ from effdl.hardware.lzss.format import (
     LZSSFormatError,
     check_crc,
     chunk_count,
-    pack,
+    finish,
     shuffle,
     symbols,
     unpack,
@@ -296,10 +296,11 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle
     n = raw.size
     h = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
     crc = zlib.crc32(raw)  # of the original bytes; the LZSS stage below sees the shuffled ones
+    original = raw
     raw = shuffle(raw, shuffle_size)
     tail = raw[n - h.tail :].tobytes()
     if h.chunks == 0:
-        return pack(h, [], [], b"", b"", tail, crc)
+        return finish(h, [], [], b"", b"", tail, crc, original.tobytes)
     sym = symbols(raw, symbol_size)
     k, cs = h.chunks, h.chunk_symbols
     flag_slot, data_slot = (cs + 7) // 8, chunk  # worst cases: a flag bit and S bytes per symbol
@@ -322,7 +323,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle
         _compact_group_jit(data_tmp, data_slot, data_size, data_end, data, c0, c1)
 
     _parallel(compact, k)
-    return pack(h, flag_size, data_size, flags, data, tail, crc)
+    return finish(h, flag_size, data_size, flags, data, tail, crc, original.tobytes)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

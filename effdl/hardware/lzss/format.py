@@ -17,22 +17,24 @@ Parameters
   bytes: as planes those become long runs a 255-symbol window sees, where element by element they repeat only
   kilobytes apart.
 
-Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data bytes, ``r = n mod S``)::
+Layout (every integer little-endian; ``k`` chunks, ``F`` flag bytes, ``D`` data bytes; ``r = n mod S`` raw bytes
+when ``k > 0``, ``r = n`` when ``k = 0``)::
 
     offset        size  field
     0             4     magic b"EDLZ"
-    4             1     version = 3
+    4             1     version = 4
     5             1     symbol size S ∈ {1, 2, 4}
     6             1     window W ∈ 1..255 (symbols)
-    7             1     shuffle element size E ∈ {0, 2, 4, 8} (0: no filter)
+    7             1     shuffle element size E ∈ {0, 2, 4, 8} (0: no filter; always 0 when k = 0)
     8             4     u32 chunk size C (bytes): a multiple of S, S ≤ C ≤ 2**24
     12            4     u32 original length n (bytes), so n ≤ 2**32 − 1
-    16            4     u32 chunk count k = ceil((n − r) / C)   (0 when n < S)
+    16            4     u32 chunk count k: ceil((n − n mod S) / C), or 0 for a stored stream
     20            4k    u32 flag_end[i]: flag bytes of chunks 0..i (inclusive prefix sum)
     20+4k         4k    u32 data_end[i]: data bytes of chunks 0..i (inclusive prefix sum)
     20+8k         F     flag bytes, F = flag_end[k−1] (chunk i's are [flag_end[i−1], flag_end[i]); none if stored)
     20+8k+F       D     data bytes, D = data_end[k−1] (chunk i's are [data_end[i−1], data_end[i]); raw if stored)
-    20+8k+F+D     r     raw tail: the last r bytes of the (shuffled, if E > 0) input, which do not fill a symbol
+    20+8k+F+D     r     raw bytes: the last r bytes of the (shuffled, if E > 0) input, which do not fill a symbol —
+                        or, in a stored stream (k = 0), all n bytes of the input, verbatim
     20+8k+F+D+r   4     u32 CRC32 (zlib.crc32) of the n original bytes (before the shuffle filter)
 
 Everything from ``k`` on describes the LZSS stage, whose input is the shuffled bytes when ``E > 0``: chunks, symbols,
@@ -43,7 +45,11 @@ A chunk is either *coded* (≥ 1 flag byte: the tokens below) or *stored* (0 fla
 chunk's own ``S × symbols`` bytes, verbatim). A coded chunk always has at least one flag byte (a chunk holds ≥ 1
 symbol, hence ≥ 1 token, since ``k = ceil((n − r) / C)``), so "0 flag bytes" marks a stored chunk unambiguously.
 Stored chunks are what keep incompressible data (random codes, noisy fields) from growing: every literal costs a
-flag bit, so coded random bytes take ``9/8`` of their size.
+flag bit, so coded random bytes take ``9/8`` of their size. When every chunk is stored (the input is incompressible to
+LZSS as a whole: random bytes, near-uniform int8 codes), the tables would only repeat "stored" at 8 bytes a chunk, so
+the blob is a *stored stream* instead: ``k = 0``, ``E = 0``, and the ``n`` bytes verbatim. Incompressible data then
+costs the 24 bytes of header and CRC and nothing per chunk (zlib's stored blocks and lz4's uncompressed blocks bound
+it the same way). Inputs shorter than one symbol (``n < S``, no chunk at all) are stored streams as well.
 
 Tokens of a coded chunk, in order: token ``t`` has flag bit ``t % 8`` (LSB first) of the chunk's flag byte ``t // 8``;
 1 = match, 0 = literal. A literal is ``S`` data bytes, the symbol verbatim. A match is two data bytes, length (u8, in
@@ -57,9 +63,11 @@ wins; among equally long ones, the **nearest** (smallest offset). If it is at le
 S = 1, where a 2-byte match token would not pay for a 1-byte literal; 1 for S ≥ 2, as in GPULZ) emit the match and
 skip its length, otherwise emit a literal and advance one symbol. Then, per chunk: if the coded chunk's flag bytes
 plus data bytes are ≥ the chunk's raw bytes (``S × symbols``), emit it stored instead (ties go to stored: same size,
-and it decodes with one copy).
+and it decodes with one copy). Last, for the whole input: if no chunk is coded (``F = 0``), emit the stored stream
+instead. :func:`finish` makes that choice for every backend.
 
-Decoder acceptance (the blob is untrusted): exactly this layout and total length; version 3; E ∈ {0, 2, 4, 8};
+Decoder acceptance (the blob is untrusted): exactly this layout and total length; version 4; E ∈ {0, 2, 4, 8}, and
+E = 0 when k = 0; k = ceil((n − n mod S) / C) or k = 0;
 prefix sums non-decreasing; a chunk with 0 flag bytes has exactly ``S × symbols`` data bytes (else it is rejected,
 never reinterpreted); per coded chunk, flag bytes = ceil(tokens / 8) with the unused high bits zero, data bytes
 consumed exactly, every match length in ``min_match(S)..symbols left in the chunk`` and every offset in ``1..min(W,
@@ -73,14 +81,16 @@ cannot make a decoder allocate more than ``128·S·len(blob) + 3`` bytes; the he
 is allocated. Undoing the shuffle is a permutation of those ``n`` bytes (one more buffer of the same size).
 
 Version history: 1 (issue 7, part 1) had no stored chunks; 2 adds them; 3 turns the reserved byte 7 (0 in version 2)
-into the shuffle element size E. An older decoder rejects newer blobs by their version byte instead of misreading
-them; this decoder reads version 3 only (no version-1 or version-2 blobs were ever published).
+into the shuffle element size E; 4 adds the stored stream (k = 0 for n ≥ S). An older decoder rejects newer blobs by
+their version byte instead of misreading them; this decoder reads version 4 only (no blobs of versions 1–3 were ever
+published).
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,11 +119,13 @@ __all__ = [
     "check_params",
     "chunk_count",
     "chunk_stats",
+    "finish",
     "layout",
     "min_match",
     "pack",
     "read_header",
     "should_store",
+    "should_store_stream",
     "shuffle",
     "symbols",
     "unpack",
@@ -121,7 +133,7 @@ __all__ = [
 ]
 
 MAGIC = b"EDLZ"
-VERSION = 3  # 2: stored chunks (0 flag bytes, raw data); 3: the shuffle filter (byte 7)
+VERSION = 4  # 2: stored chunks (0 flag bytes, raw data); 3: the shuffle filter (byte 7); 4: the stored stream (k = 0)
 SYMBOL_SIZES = (1, 2, 4)
 SHUFFLE_SIZES = (0, 2, 4, 8)  # shuffle element size E; 0 = no filter
 MAX_WINDOW = 255  # offsets are one byte
@@ -174,8 +186,13 @@ class Header:
 
     @property
     def tail(self) -> int:
-        """Bytes stored raw at the end (``length mod symbol_size``)."""
-        return self.length % self.symbol_size
+        """Bytes stored raw after the data: ``length mod symbol_size``, or all ``length`` in a stored stream (k = 0)."""
+        return self.length if self.chunks == 0 else self.length % self.symbol_size
+
+    @property
+    def stored_stream(self) -> bool:
+        """True when the blob holds the input verbatim (k = 0): no chunk's coding paid for its table entry."""
+        return self.chunks == 0
 
     @property
     def n_symbols(self) -> int:
@@ -274,6 +291,12 @@ class Container:
         return self.flag_end == self.flag_start
 
 
+def should_store_stream(flag_bytes: int) -> bool:
+    """The encoder's choice for the whole input: a stored stream when no chunk is coded (``flag_bytes`` = F = 0:
+    every chunk stored, or no chunk at all), since then the ``8k`` bytes of tables say nothing."""
+    return flag_bytes == 0
+
+
 def pack(
     header: Header,
     flag_sizes: np.ndarray,
@@ -283,10 +306,11 @@ def pack(
     tail: bytes,
     crc: int,
 ) -> bytes:
-    """Assemble a blob from per-chunk section sizes (int[k]) and the concatenated flag and data bytes."""
+    """Assemble a blob, exactly as given, from per-chunk section sizes (int[k]) and the concatenated flag and data
+    bytes (``tail``: the raw bytes; all ``n`` of them when ``header.chunks == 0``). Encoders call :func:`finish`."""
     flag_end = np.cumsum(np.asarray(flag_sizes, dtype=np.int64))
     data_end = np.cumsum(np.asarray(data_sizes, dtype=np.int64))
-    assert flag_end.size == data_end.size == header.chunks
+    assert flag_end.size == data_end.size == header.chunks and len(tail) == header.tail
     assert (flag_end[-1] if flag_end.size else 0) == len(flags) and (data_end[-1] if data_end.size else 0) == len(data)
     return b"".join(
         [
@@ -299,6 +323,26 @@ def pack(
             struct.pack("<I", crc),
         ]
     )
+
+
+def finish(
+    header: Header,
+    flag_sizes: np.ndarray,
+    data_sizes: np.ndarray,
+    flags: bytes | np.ndarray,
+    data: bytes | np.ndarray,
+    tail: bytes,
+    crc: int,
+    original: Callable[[], bytes],
+) -> bytes:
+    """Every encoder's last step: :func:`pack` the chunks, or, when :func:`should_store_stream` says so, the stored
+    stream of ``original()`` — the input's bytes before the shuffle filter (a callable, so that a device backend
+    copies them to the host only then)."""
+    if should_store_stream(len(flags)):
+        raw = original()
+        stream = Header(header.symbol_size, header.window, header.chunk, header.length, 0, 0)
+        return pack(stream, [], [], b"", b"", raw, crc)
+    return pack(header, flag_sizes, data_sizes, flags, data, tail, crc)
 
 
 def _as_buffer(blob: object) -> np.ndarray:
@@ -331,10 +375,13 @@ def read_header(blob: bytes | bytearray | memoryview | np.ndarray) -> Header:
         raise LZSSFormatError(f"bad shuffle element size {e}, expected one of {SHUFFLE_SIZES} (0: no filter)")
     if not s <= c <= MAX_CHUNK or c % s:
         raise LZSSFormatError(f"bad chunk size {c}, expected a multiple of {s} in {s}..{MAX_CHUNK}")
-    if k != chunk_count(n, s, c):
+    if k not in (0, chunk_count(n, s, c)):
         raise LZSSFormatError(
-            f"chunk count {k} does not match length {n} / chunk {c} (expected {chunk_count(n, s, c)})"
+            f"chunk count {k} does not match length {n} / chunk {c} (expected {chunk_count(n, s, c)}, or 0 for a "
+            f"stored stream)"
         )
+    if k == 0 and e:
+        raise LZSSFormatError(f"a stored stream (0 chunks) has no shuffle filter, but the header says E = {e}")
     return Header(symbol_size=s, window=w, chunk=c, length=n, chunks=k, shuffle=e)
 
 
@@ -348,7 +395,8 @@ def unpack(blob: bytes | bytearray | memoryview | np.ndarray) -> Container:
     k = h.chunks
     tables_end = HEADER_SIZE + 8 * k
     if buf.size < tables_end + h.tail + CRC_SIZE:
-        raise LZSSFormatError(f"blob truncated: {buf.size} bytes cannot hold the tables of {k} chunks")
+        what = f"a stored stream of {h.length} bytes" if h.stored_stream else f"the tables of {k} chunks"
+        raise LZSSFormatError(f"blob truncated: {buf.size} bytes cannot hold {what}")
     tables = buf[HEADER_SIZE:tables_end].view("<u4").astype(np.int64)
     flag_end, data_end = tables[:k], tables[k:]
     for name, ends in (("flag", flag_end), ("data", data_end)):
@@ -450,7 +498,7 @@ def layout(blob: bytes | bytearray | memoryview | np.ndarray) -> list[dict[str, 
         add(at + int(box.data_start[i]), int(data.size), name, data.tobytes().hex(" "))
     at += box.data.size
     if h.tail:
-        add(at, h.tail, "raw tail", box.tail.hex(" "))
+        add(at, h.tail, "stored stream (the input)" if h.stored_stream else "raw tail", box.tail.hex(" "))
     add(at + h.tail, CRC_SIZE, "CRC32", f"{box.crc:#010x}")
     return rows
 

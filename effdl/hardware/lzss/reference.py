@@ -19,8 +19,8 @@ from effdl.hardware.lzss.format import (
     LZSSFormatError,
     check_crc,
     chunk_count,
+    finish,
     min_match,
-    pack,
     should_store,
     shuffle,
     symbols,
@@ -96,6 +96,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle
     n = raw.size
     header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
     crc = zlib.crc32(raw)  # of the original bytes; the LZSS stage below sees the shuffled ones
+    original = raw
     raw = shuffle(raw, shuffle_size)
     sym = symbols(raw, symbol_size)
     per_chunk = header.chunk_symbols
@@ -105,7 +106,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle
         flags, data = _encode_chunk(sym[lo:hi], raw[lo * symbol_size : hi * symbol_size].tobytes(), symbol_size, window)
         flag_parts.append(flags)
         data_parts.append(data)
-    return pack(
+    return finish(
         header,
         [len(f) for f in flag_parts],
         [len(d) for d in data_parts],
@@ -113,6 +114,7 @@ def compress(raw: np.ndarray, symbol_size: int, window: int, chunk: int, shuffle
         b"".join(data_parts),
         raw[n - header.tail :].tobytes(),
         crc,
+        original.tobytes,
     )
 
 
@@ -192,7 +194,8 @@ def parse(blob: bytes | bytearray | memoryview | np.ndarray) -> list[Token]:
     """The blob's tokens in order (fully validated, CRC included): the step-by-step view of what the encoder did.
     With the shuffle filter (``read_header(blob).shuffle > 0``) the tokens' symbols are those of the shuffled bytes.
 
-    A stored chunk appears as one ``"stored"`` token spanning the chunk (see :class:`Token`)."""
+    A stored chunk appears as one ``"stored"`` token spanning the chunk (see :class:`Token`); a stored stream
+    (``read_header(blob).stored_stream``: nothing was coded) has no tokens, ``[]``."""
     tokens: list[Token] = []
     _decode(unpack(blob), tokens)
     return tokens

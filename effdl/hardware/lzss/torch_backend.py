@@ -22,7 +22,7 @@ import zlib
 import torch
 from torch import Tensor
 
-from effdl.hardware.lzss.format import MAX_MATCH, Header, chunk_count, min_match, pack, shuffle
+from effdl.hardware.lzss.format import MAX_MATCH, Header, chunk_count, finish, min_match, shuffle
 
 __all__ = ["compress"]
 
@@ -96,10 +96,11 @@ def compress(raw: Tensor, symbol_size: int, window: int, chunk: int, shuffle_siz
     n = raw.numel()
     header = Header(symbol_size, window, chunk, n, chunk_count(n, symbol_size, chunk), shuffle_size)
     crc = zlib.crc32(raw.cpu().numpy())  # of the original bytes (zlib runs on the host)
+    original = raw
     raw = shuffle(raw, shuffle_size)  # type: ignore[assignment]
     tail = raw[n - header.tail :].cpu().numpy().tobytes()
     if header.chunks == 0:
-        return pack(header, [], [], b"", b"", tail, crc)
+        return finish(header, [], [], b"", b"", tail, crc, lambda: original.cpu().numpy().tobytes())
     s, cs, k = symbol_size, header.chunk_symbols, header.chunks
     device = raw.device
     sym = _symbols(raw[: n - header.tail], s)
@@ -144,7 +145,7 @@ def compress(raw: Tensor, symbol_size: int, window: int, chunk: int, shuffle_siz
         src = torch.nonzero(stored.repeat_interleave(chunk_bytes)).squeeze(1)  # byte indices of stored chunks
         src_chunk = src // (cs * s)
         data[data_start[src_chunk] + src - src_chunk * (cs * s)] = raw[src]
-    return pack(
+    return finish(
         header,
         flag_size.cpu().numpy(),
         data_size.cpu().numpy(),
@@ -152,4 +153,5 @@ def compress(raw: Tensor, symbol_size: int, window: int, chunk: int, shuffle_siz
         data.cpu().numpy(),
         tail,
         crc,
+        lambda: original.cpu().numpy().tobytes(),
     )
