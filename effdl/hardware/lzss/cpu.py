@@ -1,16 +1,20 @@
 """The ``cpu`` backend: numba kernels, parallel over chunks, byte-identical to the reference.
 
 Compression finds the reference's match (longest, nearest on ties) without trying all ``W`` offsets, with hash
-chains (``head[key]`` = latest position with that key, ``prev[i]`` = the one before). Every match of ≥ 2 symbols
-starts with the same pair of symbols, so walking the chain of the pair key (exact for S = 1, hashed to 16 bits
-otherwise) nearest first, up to the window, with a strict ``>`` finds the longest and, among equally long, the
-nearest — the reference's tie-break. For S ≥ 2 a 1-symbol match is allowed: when no pair matches, the longest match is
-1 symbol and the nearest occurrence of the symbol wins, found by a second chain over single symbols. Pair chains
-keep the walks short on low-entropy data (quantization codes), where single-symbol chains are long. Chunks are split
-into contiguous groups, so a group allocates its 64 Ki-entry ``head`` tables once and never clears them (an entry
-older than the current chunk's start is simply out of range). Each chunk writes into a slot of a worst-case-sized
-buffer (``C`` data bytes, ``ceil(C/S/8)`` flag bytes); prefix sums of the sizes then place the compaction copies, again
-in parallel. A chunk whose flags and data are not smaller than its raw bytes is written stored (raw, no flags).
+chains (``head[key]`` = latest position with that key, ``prev[i]`` = the one before), two sets of them. The *short*
+chains are keyed by the minimum match (a byte pair for S = 1, exact; one symbol otherwise, exact for S = 2): their
+nearest entry that matches is the nearest minimum-length match, and without one there is no match at all — on data
+LZSS cannot compress, the common case, that one lookup is all a position costs. Only when it finds one do the *long*
+chains (keyed by one symbol more, hashed to 16 bits) search for a longer match: every such match starts with the
+long key, so walking its chain nearest first, up to the window, with a strict ``>`` finds the longest and, among
+equally long, the nearest — the reference's tie-break. A candidate whose symbol at the current best length differs
+cannot be longer and is skipped without comparing (zlib's check). Keying the long search by three bytes for S = 1
+keeps its walks short where byte pairs repeat every few positions (the zero high bytes of int32 CSR indices).
+Chunks are split into contiguous groups, so a group allocates its 64 Ki-entry ``head`` tables once and never clears
+them (an entry older than the current chunk's start is simply out of range). Each chunk writes into a slot of a
+worst-case-sized buffer (``C`` data bytes, ``ceil(C/S/8)`` flag bytes); prefix sums of the sizes then place the
+compaction copies, again in parallel. A chunk whose flags and data are not smaller than its raw bytes is written
+stored (raw, no flags).
 
 Decompression decodes each chunk with every check of the reference decoder; a chunk reports an error code instead of
 raising inside the kernel, and the caller raises :class:`LZSSFormatError`.
@@ -71,12 +75,14 @@ def _compress_group(sym, raw, symbol_size, window, chunk_symbols, c0, c1, flags_
     n_sym = sym.size
     flag_slot = (chunk_symbols + 7) // 8
     data_slot = chunk_symbols * symbol_size
-    # chains over pairs of symbols find every match of ≥ 2; for S ≥ 2 a second set over single symbols finds the
-    # nearest 1-symbol match when no longer one exists. Heads hold global positions: < chunk start means "none".
-    head2 = np.full(_HASH_SIZE, -1, np.int64)
-    prev2 = np.empty(chunk_symbols, np.int64)
-    head1 = np.full(_HASH_SIZE if symbol_size > 1 else 1, -1, np.int64)
-    prev1 = np.empty(chunk_symbols if symbol_size > 1 else 1, np.int64)
+    short = 2 if symbol_size == 1 else 1  # format.min_match: the shortest match worth a token
+    long = short + 1
+    # short chains (keys of `short` symbols) find the nearest minimum-length match, long chains (keys of `long`
+    # symbols) every longer one. Heads hold global positions: one < the chunk's start means "none".
+    head_l = np.full(_HASH_SIZE, -1, np.int64)
+    prev_l = np.empty(chunk_symbols, np.int64)
+    head_s = np.full(_HASH_SIZE, -1, np.int64)
+    prev_s = np.empty(chunk_symbols, np.int64)
     for c in range(c0, c1):
         start = c * chunk_symbols
         end = min(start + chunk_symbols, n_sym)
@@ -89,32 +95,37 @@ def _compress_group(sym, raw, symbol_size, window, chunk_symbols, c0, c1, flags_
             limit = min(MAX_MATCH, end - j)
             best = 0
             best_off = 0
-            k2 = -1
-            k1 = -1
-            if limit >= 2:
-                k2 = _key2(sym, j, symbol_size)
-                p = head2[k2]
+            kl = -1
+            ks = -1
+            if limit >= short:
+                # the nearest minimum-length match first: without one there is no longer one either, and on data
+                # LZSS cannot compress (most positions) that one lookup is all a position costs
+                ks = _key_short(sym, j, symbol_size)
+                p = head_s[ks]
                 while p >= start and j - p <= window:
-                    n = 0
-                    while n < limit and sym[p + n] == sym[j + n]:
-                        n += 1
-                    if n > best and n >= 2:  # a hash collision may match < 2: the 1-symbol lookup decides those
-                        best = n
+                    if sym[p] == sym[j] and (short == 1 or sym[p + 1] == sym[j + 1]):
+                        best = short
                         best_off = j - p
-                        if n == limit:
-                            break
-                    p = prev2[p - start]
-            if symbol_size > 1:
-                k1 = _key1(sym, j, symbol_size)
-                if best == 0:  # no match of ≥ 2: the longest is 1 symbol, and the nearest such wins
-                    p = head1[k1]
+                        break
+                    p = prev_s[p - start]
+            if limit >= long:
+                kl = _key_long(sym, j, symbol_size)
+                if best:  # a longer match, if any: the longest, nearest on ties
+                    p = head_l[kl]
                     while p >= start and j - p <= window:
-                        if sym[p] == sym[j]:
-                            best = 1
+                        if sym[p + best] != sym[j + best]:  # cannot be longer than best (zlib's check)
+                            p = prev_l[p - start]
+                            continue
+                        n = 0
+                        while n < limit and sym[p + n] == sym[j + n]:
+                            n += 1
+                        if n > best:  # n ≥ long here: best ≥ short and sym[p + best] matched
+                            best = n
                             best_off = j - p
-                            break
-                        p = prev1[p - start]
-            if best >= 2 or (best == 1 and symbol_size > 1):  # the minimum match: 2 for S = 1, else 1
+                            if n == limit:
+                                break
+                        p = prev_l[p - start]
+            if best:
                 flags_tmp[fo + (t >> 3)] |= np.uint8(1 << (t & 7))
                 data_tmp[do + dp] = best
                 data_tmp[do + dp + 1] = best_off
@@ -127,14 +138,14 @@ def _compress_group(sym, raw, symbol_size, window, chunk_symbols, c0, c1, flags_
                 step = 1
             # every position enters the chains, also those inside a match: later matches may start there
             for q in range(j, j + step):
-                if q + 2 <= end:  # a pair key needs two symbols in the chunk
-                    key = k2 if q == j else _key2(sym, q, symbol_size)
-                    prev2[q - start] = head2[key]
-                    head2[key] = q
-                if symbol_size > 1:
-                    key = k1 if q == j else _key1(sym, q, symbol_size)
-                    prev1[q - start] = head1[key]
-                    head1[key] = q
+                if q + long <= end:  # a key needs its symbols inside the chunk
+                    key = kl if q == j else _key_long(sym, q, symbol_size)
+                    prev_l[q - start] = head_l[key]
+                    head_l[key] = q
+                if q + short <= end:
+                    key = ks if q == j else _key_short(sym, q, symbol_size)
+                    prev_s[q - start] = head_s[key]
+                    head_s[key] = q
             j += step
             t += 1
         raw_bytes = (end - start) * symbol_size
@@ -148,16 +159,21 @@ def _compress_group(sym, raw, symbol_size, window, chunk_symbols, c0, c1, flags_
             data_size[c] = dp
 
 
-def _key2_impl(sym, j, symbol_size):
-    """16-bit key of the symbol pair at j: exact for S = 1, hashed (Knuth's multiplicative hash) otherwise."""
+def _key_long_impl(sym, j, symbol_size):
+    """16-bit key (Knuth's multiplicative hash) of the symbols at j..j+min_match: three bytes for S = 1, a pair of
+    symbols otherwise."""
     if symbol_size == 1:
-        return np.int64(sym[j]) | (np.int64(sym[j + 1]) << 8)
+        v = (np.int64(sym[j]) | (np.int64(sym[j + 1]) << 8) | (np.int64(sym[j + 2]) << 16)) * 2654435761
+        return (v & 0xFFFFFFFF) >> 16
     v = ((np.int64(sym[j]) * 2654435761) ^ np.int64(sym[j + 1])) & 0xFFFFFFFF
     return ((v * 2246822519) & 0xFFFFFFFF) >> 16
 
 
-def _key1_impl(sym, j, symbol_size):
-    """16-bit key of the symbol at j (S ≥ 2): exact for S = 2, hashed for S = 4."""
+def _key_short_impl(sym, j, symbol_size):
+    """16-bit key of the min_match symbols at j: the byte pair for S = 1 and the symbol for S = 2 (both exact),
+    hashed for S = 4."""
+    if symbol_size == 1:
+        return np.int64(sym[j]) | (np.int64(sym[j + 1]) << 8)
     if symbol_size == 2:
         return np.int64(sym[j])
     return ((np.int64(sym[j]) * 2654435761) & 0xFFFFFFFF) >> 16
@@ -248,8 +264,8 @@ _ERRORS = {
 
 if AVAILABLE:
     # nogil: the groups run on a thread pool, truly in parallel (see the module docstring for why not prange)
-    _key1 = numba.njit(cache=True, inline="always")(_key1_impl)
-    _key2 = numba.njit(cache=True, inline="always")(_key2_impl)
+    _key_long = numba.njit(cache=True, inline="always")(_key_long_impl)
+    _key_short = numba.njit(cache=True, inline="always")(_key_short_impl)
     _compress_group_jit = numba.njit(cache=True, nogil=True)(_compress_group)
     _compact_group_jit = numba.njit(cache=True, nogil=True)(_compact_group)
     _decompress_group_jit = numba.njit(cache=True, nogil=True)(_decompress_group)
