@@ -213,6 +213,18 @@ def _kernel_env(threads: int) -> dict[str, str]:
     return env
 
 
+def _kernel_config() -> dict[str, Any]:
+    """papermill keyword arguments for the kernel manager: CurveZMQ encryption where jupyter_client (≥ 8.9) and the
+    kernelspec support it ("auto" falls back to plain TCP otherwise). Without it ipykernel ≥ 7.3 warns, on stderr,
+    at every kernel start that the kernel runs over TCP without encryption: nine warnings per `effdl run`."""
+    from jupyter_client import KernelManager
+    from traitlets.config import Config
+
+    if "transport_encryption" not in KernelManager.class_trait_names():
+        return {}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
+
+
 def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int) -> dict:
     """Worker: execute one notebook with papermill (runs in a child process)."""
     os.environ.update(_kernel_env(threads))
@@ -230,6 +242,7 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
             kernel_name="python3",
             progress_bar=False,
             execution_timeout=timeout,
+            **_kernel_config(),
         )
     except PapermillExecutionError as err:
         source = "\n".join("    " + line for line in (err.source or "").splitlines())

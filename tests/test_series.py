@@ -84,3 +84,11 @@ def test_book_without_a_run_says_what_to_do(tmp_path):
 def test_run_rejects_bad_threads(fixture_series, threads):
     with pytest.raises(ValueError, match="threads must be an int ≥ 1"):
         series.run(threads=threads, out=fixture_series / "build")
+
+
+def test_kernels_start_without_the_unencrypted_tcp_warning(fixture_series, capfd):
+    # ipykernel ≥ 7.3 warns on stderr at every start of a kernel whose transport is not encrypted; run() asks the
+    # kernel manager for CurveZMQ encryption where the kernelspec supports it, so `effdl run` prints no such warning
+    (good,) = series.run(["90_good"], quick=True, jobs=1, out=fixture_series / "build")
+    assert good.ok
+    assert "without encryption" not in capfd.readouterr().err
