@@ -69,8 +69,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def lab_command(*, port: int | None = None, token: str | None = None, browser: bool = True) -> list[str]:
-    """The JupyterLab command line: bound to 127.0.0.1 with a token, never an open server."""
+def lab_command(
+    *, port: int | None = None, token: str | None = None, browser: bool = True, root: str | Path | None = None
+) -> list[str]:
+    """The JupyterLab command line: bound to 127.0.0.1 with a token, never an open server, serving ``root``
+    (default: the series' notebooks/); kernel traffic encrypted where supported (:func:`series.kernel_encryption`)."""
     cmd = [
         sys.executable,
         "-m",
@@ -78,8 +81,10 @@ def lab_command(*, port: int | None = None, token: str | None = None, browser: b
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port or _free_port()}",
         f"--IdentityProvider.token={token or secrets.token_urlsafe(24)}",
-        f"--ServerApp.root_dir={series.notebooks_dir()}",
+        f"--ServerApp.root_dir={root if root is not None else series.notebooks_dir()}",
     ]
+    if series.kernel_encryption():
+        cmd.append("--KernelManager.transport_encryption=auto")
     if not browser:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

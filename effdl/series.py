@@ -213,16 +213,21 @@ def _kernel_env(threads: int) -> dict[str, str]:
     return env
 
 
-def _kernel_config() -> dict[str, Any]:
-    """papermill keyword arguments for the kernel manager: CurveZMQ encryption where jupyter_client (≥ 8.9) and the
-    kernelspec support it ("auto" falls back to plain TCP otherwise). Without it ipykernel ≥ 7.3 warns, on stderr,
-    at every kernel start that the kernel runs over TCP without encryption: nine warnings per `effdl run`."""
+def kernel_encryption() -> bool:
+    """True when this Jupyter stack can encrypt kernel traffic with CurveZMQ (jupyter_client ≥ 8.9 has the
+    ``KernelManager.transport_encryption`` setting). ``effdl run`` and ``effdl lab`` then ask for ``"auto"``
+    (encrypted where the kernelspec supports it, plain TCP otherwise): without it ipykernel ≥ 7.3 warns at every
+    kernel start that the kernel runs over TCP without encryption."""
     from jupyter_client import KernelManager
+
+    return "transport_encryption" in KernelManager.class_trait_names()
+
+
+def _kernel_config() -> dict[str, Any]:
+    """papermill keyword arguments for the kernel manager (see :func:`kernel_encryption`)."""
     from traitlets.config import Config
 
-    if "transport_encryption" not in KernelManager.class_trait_names():
-        return {}
-    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})} if kernel_encryption() else {}
 
 
 def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int) -> dict:

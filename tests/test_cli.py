@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from effdl import cli
+from effdl import cli, series
 
 
 def test_list_shows_the_catalogue(capsys):
@@ -90,3 +90,10 @@ def test_lzss_benchmark_on_cuda_without_a_gpu_is_one_clear_line(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("effdl: error: --device cuda needs a CUDA GPU, and torch finds none on this machine")
+
+
+def test_lab_serves_a_chosen_folder_and_encrypts_kernel_traffic_where_supported(tmp_path):
+    cmd = cli.lab_command(browser=False, root=tmp_path)
+    assert f"--ServerApp.root_dir={tmp_path}" in cmd
+    assert f"--ServerApp.root_dir={series.notebooks_dir()}" in cli.lab_command(browser=False)
+    assert ("--KernelManager.transport_encryption=auto" in cmd) == series.kernel_encryption()

@@ -20,6 +20,8 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
+from effdl.cli import lab_command
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -120,17 +122,10 @@ class LabServer:
             # the kernelspec starts "python" from PATH: make it this interpreter
             PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--no-browser",
-            "--allow-root",
-        ]
+        # the command `effdl lab` runs, on this folder (--allow-root is harmless when not root)
+        cmd = lab_command(port=self.port, token=self.token, browser=False, root=self.root)
+        if "--allow-root" not in cmd:
+            cmd.append("--allow-root")
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -100,3 +100,19 @@ def test_a_broken_widget_is_caught(lab):
     finally:
         page.close()
         _shutdown_kernels(server)
+
+
+def test_kernels_talk_to_the_server_encrypted_where_supported(lab):
+    """`effdl lab` asks for CurveZMQ kernel encryption: notebooks still run, and ipykernel does not warn about plain
+    TCP in the server's log (its kernels write their stderr there)."""
+    server, browser = lab
+    if not series.kernel_encryption():
+        pytest.skip("this jupyter_client has no transport_encryption setting (before 8.9)")
+    page = _page(browser)
+    try:
+        open_and_run_all(page, server, FIXTURE.name, timeout_s=120)  # a kernel started and ran every cell
+    finally:
+        page.close()
+        _shutdown_kernels(server)
+    log = server.log.read_text()
+    assert "Kernel started" in log and "without encryption" not in log
