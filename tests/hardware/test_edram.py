@@ -129,10 +129,20 @@ def test_two_linear_layers_by_hand(kind):
     assert (h.bytes, h.write_s / US, h.last_read_s / US) == (128, pytest.approx(16), pytest.approx(64))
     assert h.lifetime_s == pytest.approx(48 * US)
     if kind == "sram":  # 200 B of SRAM area hold 200 B: fits
-        cap, where, refreshes = 200, "onchip", 0
-    else:  # eDRAM: 400 B, and 48 µs on chip with 10 µs retention: ceil(4.8) − 1 = 4 refreshes
-        cap, where, refreshes = 400, "onchip", 4
-    assert (mem.capacity_bytes, h.where, h.refreshes, res.refreshes) == (cap, where, refreshes, refreshes)
+        cap, where, refreshes, bank_refreshes, bank_bytes = 200, "onchip", 0, 0, 0
+    else:  # eDRAM: 400 B, and 48 µs on chip with 10 µs retention: ceil(4.8) − 1 = 4 refreshes of h's 128 B.
+        # Periodic bank refresh (the default): the 400 B are one bank (bank_bytes 32 KiB > capacity); the
+        # controller ticks at 10, 20, …, 90 µs (9 ticks in the 96 µs step) and h is live (16, 64) at 20, 30, 40,
+        # 50 and 60: 5 refreshes of the whole 400 B bank
+        cap, where, refreshes, bank_refreshes, bank_bytes = 400, "onchip", 4, 5, 400
+    assert (mem.capacity_bytes, h.where, h.refreshes) == (cap, where, refreshes)
+    assert (res.refresh_model, res.refreshes, res.bank_refreshes, res.tensor_refreshes) == (
+        "bank",
+        bank_refreshes,
+        bank_refreshes,
+        refreshes,
+    )
+    assert (res.bank_refresh_bytes, res.tensor_refresh_bytes) == (bank_refreshes * bank_bytes, refreshes * 128)
 
     # bytes moved (2 per value)
     act_read = 2 * (64 + (32 + 64) + 64)  # fwd fc2 reads h; bwd fc2 reads dY and h; bwd fc1 reads dh
@@ -145,11 +155,14 @@ def test_two_linear_layers_by_hand(kind):
         "mac": 1536 * 1.0,
         "onchip_read": act_read * rd + w_read * 2.0,
         "onchip_write": act_write * wr + w_write * 3.0,
-        "refresh": refreshes * 128 * 7.0,
+        "refresh": bank_refreshes * bank_bytes * 7.0,
         "dram": dram_read * 100.0 + dram_write * 200.0,
     }
     assert res.energy_pj == pytest.approx(expected)
     assert res.total_pj == pytest.approx(sum(expected.values()))
+    per_tensor = edram.simulate(tr, accelerator=ACC, memory=mem, energy=EN, refresh="tensor")
+    assert per_tensor.energy_pj == pytest.approx({**expected, "refresh": refreshes * 128 * 7.0})
+    assert (per_tensor.refreshes, per_tensor.bank_refreshes) == (refreshes, bank_refreshes)
     assert (res.dram_bytes, res.spill_bytes, res.peak_live_bytes) == (dram_read + dram_write, 0, 128)
     # no reversible block: the reversible schedule is the standard one
     rev = edram.simulate(tr, schedule="reversible", accelerator=ACC, memory=mem, energy=EN)
@@ -186,11 +199,11 @@ def test_overflow_spills_the_tensor_read_furthest_in_the_future():
     # eDRAM of 8 B area (16 B) with 1.5 µs retention: the same placement; t1 lives 3 µs, ceil(3/1.5) − 1 = 1
     # refresh; t2 lives 1 µs, none; the spilled t0 is never refreshed
     mem = Memory(kind="edram", area_bytes=8, density=2.0, retention_s=1.5 * US)
-    res = edram.simulate(tr, accelerator=ACC, memory=mem, energy=EN)
+    res = edram.simulate(tr, accelerator=ACC, memory=mem, energy=EN, refresh="tensor")
     assert [t.refreshes for t in res.tensors] == [0, 1, 0]
     assert res.energy_pj["refresh"] == pytest.approx(1 * 8 * 7.0)
     # a buffer for all three: nothing spilled, and t0 (5 µs) is refreshed ceil(5/1.5) − 1 = 3 times
-    res = edram.simulate(tr, accelerator=ACC, memory=replace(mem, area_bytes=12), energy=EN)
+    res = edram.simulate(tr, accelerator=ACC, memory=replace(mem, area_bytes=12), energy=EN, refresh="tensor")
     assert res.spill_bytes == 0 and [t.refreshes for t in res.tensors] == [3, 1, 0]
 
 
@@ -216,7 +229,9 @@ def toy_reversible() -> Trace:
 
 def test_standard_schedule_of_the_toy_by_hand():
     mem = Memory(kind="edram", area_bytes=1 << 16, retention_s=16 * US)
-    res = edram.simulate(toy_reversible(), schedule="standard", accelerator=ACC, memory=mem, energy=EN)
+    res = edram.simulate(
+        toy_reversible(), schedule="standard", accelerator=ACC, memory=mem, energy=EN, refresh="tensor"
+    )
     # cycles: stem/head 40 elements on 4 lanes = 10 (same in backward); f, g 80 MACs at 16/cycle = 5, backward 10
     assert timeline(res) == [
         ("stem", "forward", 0, 10),
@@ -241,7 +256,9 @@ def test_standard_schedule_of_the_toy_by_hand():
 
 def test_reversible_schedule_of_the_toy_by_hand():
     mem = Memory(kind="edram", area_bytes=1 << 16, retention_s=16 * US)
-    res = edram.simulate(toy_reversible(), schedule="reversible", accelerator=ACC, memory=mem, energy=EN)
+    res = edram.simulate(
+        toy_reversible(), schedule="reversible", accelerator=ACC, memory=mem, energy=EN, refresh="tensor"
+    )
     # backward: the head; then the block, stage G first (recompute, backward) then F; then the stem, recomputed
     # from the batch in DRAM (recompute_stem=True) and backpropagated
     assert timeline(res) == [
@@ -284,7 +301,13 @@ def test_reversible_schedule_of_the_toy_by_hand():
 
     # without the stem's recompute its backward follows the block's directly, and nothing else changes here
     plain = edram.simulate(
-        toy_reversible(), schedule="reversible", accelerator=ACC, memory=mem, energy=EN, recompute_stem=False
+        toy_reversible(),
+        schedule="reversible",
+        accelerator=ACC,
+        memory=mem,
+        energy=EN,
+        recompute_stem=False,
+        refresh="tensor",
     )
     assert timeline(plain)[-1] == ("stem", "backward", 70, 80)
     assert plain.energy_pj["dram"] == pytest.approx((dram_read - 80) * 100.0 + dram_write * 200.0)
@@ -312,6 +335,111 @@ def test_a_block_input_kept_by_the_stem_is_rebuilt_by_the_block():
     rev = edram.simulate(tr, schedule="reversible", accelerator=ACC, memory=mem, energy=EN)
     assert window(rev, "xs") == (80, 80, 90)
     assert window(rev, "x2") == (40, 55, 70)  # the F half, as before
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Refresh, both models, by hand: per tensor (ceil(t/R) − 1 of its own bytes) and periodic bank refresh (every
+# bank holding live data, all its rows, at every tick k·R of the controller; the controller is off when no
+# on-chip tensor outlives R)
+
+
+def nested_three() -> Trace:
+    # vector ops a, b, c (4 elements = 1 cycle = 1 µs each); t_i (8 B) written at i+1 µs, last read at 6−i µs
+    ops = tuple(Op(n, vector_elems=4, in_elems=4, out_elems=4, saved_elems=4) for n in "abc")
+    return Trace(ops, tuple(Stored(f"t{i}", 4, f"s{i}", i, (i,)) for i in range(3)))
+
+
+@pytest.mark.parametrize(
+    ("retention_us", "tensor", "bank", "bank_bytes", "ticks"),
+    [
+        # R = 1.5 µs, step 6 µs: ticks at 1.5, 3, 4.5 (k·R < 6). Per tensor: t0 lives 5 µs → ceil(3.33) − 1 = 3,
+        # t1 3 µs → ceil(2) − 1 = 1, t2 1 µs → 0: 4 refreshes of 8 B = 32 B. Banks: t0 [0, 8) and t1 [8, 16) share
+        # bank 0 (16 B), t2 [16, 24) is bank 1 (the 8 B remainder). Bank 0 is live at 1.5 (t0), 3 and 4.5 (t0, t1):
+        # 3 refreshes of 16 B; bank 1 holds t2 over (3, 4), no tick strictly inside: 0. Total 3 bank refreshes,
+        # 48 B — fewer refreshes than per tensor, more bytes (whole banks, and t1 is caught at two ticks).
+        (1.5, 4, 3, 48, 3),
+        # R = 0.75 µs: ticks at 0.75, 1.5, …, 5.25 (7). Per tensor: t0 ceil(6.67) − 1 = 6, t1 ceil(4) − 1 = 3,
+        # t2 ceil(1.33) − 1 = 1: 10 refreshes, 80 B. Banks: bank 0 at the 6 ticks in (1, 6) = 1.5 … 5.25, bank 1
+        # at 3.75 (in t2's (3, 4)): 6 · 16 + 1 · 8 = 104 B in 7 bank refreshes.
+        (0.75, 10, 7, 104, 7),
+        # R = 5 µs: the longest lifetime is t0's 5 µs, not more: no tensor needs a refresh, so the controller is
+        # off (refresh-free eDRAM) — although t0 is live at 5 µs, where a free-running controller would tick.
+        (5.0, 0, 0, 0, 0),
+    ],
+)
+def test_bank_and_tensor_refresh_on_nested_lifetimes_by_hand(retention_us, tensor, bank, bank_bytes, ticks):
+    mem = Memory(kind="edram", area_bytes=12, density=2.0, retention_s=retention_us * US, bank_bytes=16)
+    assert (mem.capacity_bytes, mem.banks) == (24, 2)
+    res = edram.simulate(nested_three(), accelerator=ACC, memory=mem, energy=EN)
+    assert [t.banks for t in res.tensors] == [(0,), (0,), (1,)]
+    assert (res.tensor_refreshes, res.tensor_refresh_bytes) == (tensor, 8 * tensor)
+    assert (res.bank_refreshes, res.bank_refresh_bytes, res.refresh_ticks) == (bank, bank_bytes, ticks)
+    assert (res.refresh_model, res.refreshes) == ("bank", bank)
+    assert res.energy_pj["refresh"] == pytest.approx(bank_bytes * 7.0)
+    per_tensor = edram.simulate(nested_three(), accelerator=ACC, memory=mem, energy=EN, refresh="tensor")
+    assert (per_tensor.refresh_model, per_tensor.refreshes) == ("tensor", tensor)
+    assert per_tensor.energy_pj["refresh"] == pytest.approx(8 * tensor * 7.0)
+    # only the refresh term differs between the models
+    assert {k: v for k, v in per_tensor.energy_pj.items() if k != "refresh"} == {
+        k: v for k, v in res.energy_pj.items() if k != "refresh"
+    }
+    row = res.summary()
+    assert (row["tensor_refreshes"], row["bank_refreshes"]) == (tensor, bank)
+    assert row["bank_refresh_uj"] == pytest.approx(bank_bytes * 7.0 * 1e-6)
+    assert row["tensor_refresh_uj"] == pytest.approx(8 * tensor * 7.0 * 1e-6)
+
+
+def test_bank_refresh_of_the_reversible_toy_reuses_freed_addresses():
+    # The reversible toy (test above): y (80 B) lives (20, 70), y1 (40 B) (40, 55), x2 (40 B) (55, 70); step 90 µs.
+    # Lowest free addresses in write order: y [0, 80); y1 [80, 120); at 55 y1 is freed before x2 is written, so
+    # x2 takes [80, 120) again. With 64 B banks: y in banks 0 and 1, y1 and x2 in bank 1.
+    # R = 16 µs: ticks at 16, 32, 48, 64, 80. y is live at 32, 48, 64 → banks 0 and 1 at each (6 refreshes); y1
+    # at 48 and x2 at 64 fall in bank 1, already refreshed at those ticks. 6 bank refreshes · 64 B = 384 B.
+    # Per tensor: only y outlives 16 µs, ceil(50/16) − 1 = 3 refreshes of 80 B = 240 B.
+    mem = Memory(kind="edram", area_bytes=1 << 16, retention_s=16 * US, bank_bytes=64)
+    res = edram.simulate(toy_reversible(), schedule="reversible", accelerator=ACC, memory=mem, energy=EN)
+    assert {t.name: t.banks for t in res.tensors} == {"y": (0, 1), "y1": (1,), "x2": (1,)}
+    assert (res.bank_refreshes, res.bank_refresh_bytes, res.refresh_ticks) == (6, 384, 5)
+    assert (res.tensor_refreshes, res.tensor_refresh_bytes) == (3, 240)
+    assert res.energy_pj["refresh"] == pytest.approx(384 * 7.0)
+    # on SRAM nothing is refreshed and no bank is tracked
+    sram = edram.simulate(toy_reversible(), schedule="reversible", accelerator=ACC, memory=replace(mem, kind="sram"))
+    assert (sram.bank_refreshes, sram.tensor_refreshes, sram.energy_pj["refresh"]) == (0, 0, 0.0)
+    assert all(t.banks == () for t in sram.tensors)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Co-design helpers
+
+
+def test_codesign_energy_matches_compare_and_is_per_sample():
+    row = edram.codesign_energy(4, 4, stem_stride=4, batch=2)
+    rows = edram.compare(
+        RevNet(channels=4, depth=4, stem_stride=4),
+        (1, 28, 28),
+        batch=2,
+        standard=PlainResNet(channels=4, depth=4, stem_stride=4),
+    )
+    assert row["config"] == "c4 d4 s4 b2"
+    for key, r in zip(("sram", "std_edram", "rev"), rows, strict=True):
+        assert row[f"{key}_uj"] == pytest.approx(r["total_uj"])
+        assert row[f"{key}_uj_per_sample"] == pytest.approx(r["total_uj"] / 2)
+        assert row[f"{key}_bank_refreshes"] == r["bank_refreshes"]
+    assert row["energy_ratio"] == pytest.approx(rows[0]["total_uj"] / rows[2]["total_uj"])
+
+
+def test_lowest_energy_meeting_picks_the_cheapest_feasible_row():
+    rows = [
+        {"name": "a", "acc": 90.0, "e": 5.0},
+        {"name": "b", "acc": 80.0, "e": 1.0},  # cheapest, infeasible at 85
+        {"name": "c", "acc": 86.0, "e": 3.0},
+        {"name": "d", "acc": 88.0, "e": 3.0},  # same energy as c, more accurate: wins the tie
+    ]
+    assert edram.lowest_energy_meeting(rows, min_accuracy=85.0, accuracy="acc", energy="e")["name"] == "d"
+    assert edram.lowest_energy_meeting(rows, min_accuracy=80.0, accuracy="acc", energy="e")["name"] == "b"
+    assert edram.lowest_energy_meeting(rows, min_accuracy=95.0, accuracy="acc", energy="e") is None
+    with pytest.raises(ValueError, match="accuracy column 'val'"):
+        edram.lowest_energy_meeting(rows, min_accuracy=85.0, accuracy="val", energy="e")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -455,6 +583,19 @@ def test_simulate_is_deterministic_on_a_few_dozen_ops():
         (lambda: Trace(()), ValueError, "ops"),
         (lambda: Trace((Op("a"),), (Stored("s", 4, "s", 3, (0,)),)), ValueError, "producer"),
         (lambda: Op("a", macs=-1), ValueError, "macs"),
+        (lambda: Memory(bank_bytes=0), ValueError, "bank_bytes"),
+        (
+            lambda: edram.simulate(toy_reversible(), refresh="row"),
+            ValueError,
+            "refresh must be one of 'bank', 'tensor'",
+        ),
+        (lambda: edram.compare(toy_reversible(), refresh="all"), ValueError, "refresh must be one of"),
+        (lambda: edram.codesign_energy(4, 0), ValueError, "depth"),
+        (
+            lambda: edram.lowest_energy_meeting([], min_accuracy="high", accuracy="a", energy="e"),
+            TypeError,
+            "min_accuracy",
+        ),
     ],
 )
 def test_bad_arguments_raise_naming_the_argument(make, error, match):
