@@ -407,9 +407,10 @@ def check_affine_qparams(
 
 
 def check_symmetric_quantize(fn: Callable[[torch.Tensor, int], torch.Tensor] | None, *, trials: int = 5) -> bool:
-    """Exercise: ``fn(x, bits)`` returns the symmetric per-tensor min-max integer codes of a float tensor ``x``
-    (``scale = max|x| / (2**(bits-1) - 1)``, codes ``round(x / scale)`` clamped to ``±(2**(bits-1) - 1)``), compared
-    with :func:`effdl.compress.quant.quantize` on random tensors (bits 2..8)."""
+    """Exercise: ``fn(x, bits)`` returns the symmetric per-tensor min-max integer codes of a float tensor ``x`` on
+    the *restricted* grid (``scale = max|x| / (2**(bits-1) - 1)``, codes ``round(x / scale)`` clamped to
+    ``±(2**(bits-1) - 1)``, as int8 kernels use), compared with :func:`effdl.compress.quant.quantize` on random tensors
+    (bits 2..8)."""
     from effdl.compress.quant import calibrate, quantize
 
     if _missing(fn):
@@ -418,7 +419,7 @@ def check_symmetric_quantize(fn: Callable[[torch.Tensor, int], torch.Tensor] | N
     for trial in range(trials):
         bits = 2 + trial % 7
         x = torch.randn(257, generator=gen) * (0.1 + trial)
-        truth = quantize(x, calibrate(x, bits=bits, symmetric=True)).long()
+        truth = quantize(x, calibrate(x, bits=bits, symmetric=True, grid="restricted")).long()
         try:
             got = torch.as_tensor(fn(x.clone(), bits))
         except NotImplementedError:

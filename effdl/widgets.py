@@ -561,8 +561,8 @@ def weight_histogram_explorer(
     against ``reference`` (default: the first training, e.g. the baseline), in standard deviations, log scale.
 
     The readout gives each one's ``max|w| / std`` and the share of weights that 2-bit symmetric min/max quantization
-    of the whole layer (levels ``−max|w|, 0, +max|w|``) rounds to zero, i.e. ``|w| < max|w| / 2``. Nothing is
-    retrained: each update bins two tensors.
+    of the whole layer on the default full grid (levels ``−m, −m/2, 0, m/2``, ``m = max|w|``) rounds to zero, i.e.
+    ``|w| <= m / 4``. Nothing is retrained: each update bins two tensors.
     """
     import torch
 
@@ -588,7 +588,10 @@ def weight_histogram_explorer(
     def stats(w: Any) -> tuple[float, float]:
         flat = torch.as_tensor(w).detach().float().flatten()
         top = float(flat.abs().max())
-        return top / float(flat.std()), 100 * float((flat.abs() < top / 2).float().mean())
+        from effdl.compress import quant
+
+        zeros = quant.quantize(flat, quant.calibrate(flat, bits=2)) == 0
+        return top / float(flat.std()), 100 * float(zeros.float().mean())
 
     fig = go.FigureWidget(viz.weight_histograms(pair(layer, variant), bins=bins))
     layer_sl = W.SelectionSlider(

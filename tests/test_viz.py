@@ -391,7 +391,7 @@ def test_weight_histogram_explorer_browses_layers_and_trainings():
     assert list(box.figure.data[1].y) != before and "l2 (10, 30)" in readout.value
     assert box.figure.layout.title.text == "layer l2: baseline vs R²"
     flat = weights["R²"]["l2"].flatten()
-    zeros = 100 * (flat.abs() < flat.abs().max() / 2).float().mean().item()
+    zeros = 100 * (flat.abs() <= flat.abs().max() / 4).float().mean().item()  # 2-bit full grid: -m, -m/2, 0, m/2
     assert f"R²: max|w|/std <b>{(flat.abs().max() / flat.std()).item():.2f}</b>" in readout.value
     assert f"rounds <b>{zeros:.0f}%</b> to 0" in readout.value
     box.dropdown.value = "baseline"

@@ -1,42 +1,39 @@
-"""Quantization, part 1: uniform quantizers of any bit-width (1..16), written out so every step is visible.
+"""Quantization: post-training (PTQ) and quantization-aware training (QAT) of any ``nn.Module``, real int8 inference.
 
-A uniform quantizer maps a real ``x`` to an integer code ``q = clamp(round(x / scale) + zero_point, qmin, qmax)``
-and back to ``x_hat = (q - zero_point) * scale``. Written by hand (not ``torch.ao``'s fake-quantize ops) because
-those fix the bit-width conventions and have no 1-bit or MSE-searched ranges; the arithmetic is the lesson here.
-
-- :class:`QParams` holds ``scale``, ``zero_point``, ``bits``, ``symmetric`` and the channel ``axis`` (``None`` =
-  per-tensor), with the integer range ``qmin..qmax``:
-
-  - symmetric: ``-(2**(b-1) - 1) .. 2**(b-1) - 1`` (the "restricted" signed range, e.g. -127..127 for 8 bits), so
-    the grid is symmetric around an exactly-representable zero and ``zero_point`` is 0;
-  - affine (asymmetric): ``0 .. 2**b - 1`` with an integer ``zero_point`` so that real 0 is exactly representable;
-  - 1-bit symmetric is *sign binarization*: codes ``{-1, +1}`` (``qmin=-1``, ``qmax=1``), ``x >= 0`` maps to +1,
-    ``x_hat = ±scale``; there is no zero level, so the rounding error bound is ``scale`` (half the level gap
-    ``2*scale``) instead of ``scale / 2``.
-
-- observers choose the clipping range from data: ``"minmax"``, ``"percentile"``, ``"mse"`` (see :func:`calibrate`);
-- :func:`quantize` (integer codes), :func:`dequantize` (float), :func:`fake_quantize` (both, in float,
-  differentiable with the straight-through estimator).
-
-Values outside the clipping range are mapped to ``qmin``/``qmax``: saturation is part of the quantizer's definition
-(the observer chose to trade clipping error for resolution), not silent clipping of invalid input.
-Rounding is ``torch.round`` (half to even).
+The quantizer arithmetic (:class:`QParams`, the ``"full"`` / ``"restricted"`` / ``"midrise"`` grids, the observers,
+:func:`calibrate`, :func:`quantize`, :func:`dequantize`, :func:`fake_quantize`) lives in
+:mod:`effdl.compress.uniform` and is re-exported here, so ``quant.calibrate`` and friends keep working.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
+from effdl.compress.uniform import (
+    GRIDS,
+    MAX_BITS,
+    OBSERVERS,
+    QParams,
+    _check_bits,
+    _check_float_tensor,
+    _check_grid,
+    calibrate,
+    code_dtype,
+    dequantize,
+    fake_quantize,
+    quantize,
+)
+
 if TYPE_CHECKING:
     from effdl.core.train import History
 
 __all__ = [
+    "GRIDS",
     "OBSERVERS",
     "QAT_METHODS",
     "ActQuantHandles",
@@ -57,283 +54,6 @@ __all__ = [
     "remove_quantization_",
     "to_int8",
 ]
-
-OBSERVERS = ("minmax", "percentile", "mse")
-MIN_BITS, MAX_BITS = 1, 16
-MSE_GRID = 100  # clipping ratios 0.01, 0.02, ..., 1.0 of the min/max range
-
-
-# ----------------------------------------------------------------------------------------------------
-# Validation helpers
-# ----------------------------------------------------------------------------------------------------
-
-
-def _check_bits(bits: object) -> int:
-    msg = f"bits must be an int in {MIN_BITS}..{MAX_BITS}, got {bits!r}"
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
-        raise TypeError(msg)
-    if not MIN_BITS <= bits <= MAX_BITS:
-        raise ValueError(msg)
-    return int(bits)
-
-
-def _check_float_tensor(name: str, x: object) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    return x
-
-
-def _check_axis(axis: object, ndim: int) -> int | None:
-    if axis is None:
-        return None
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an int or None, got {axis!r}")
-    if ndim == 0 or not -ndim <= axis < ndim:
-        raise ValueError(f"axis must be None or an int in {-ndim}..{ndim - 1} for a {ndim}-d tensor, got {axis}")
-    return int(axis) % ndim
-
-
-def _check_percentile(p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"percentile must be a number in (0, 100], got {p!r}")
-    if not 0.0 < p <= 100.0:  # also rejects NaN
-        raise ValueError(f"percentile must be in (0, 100], got {p}")
-    return float(p)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Quantization parameters
-# ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QParams:
-    """Parameters of a uniform quantizer.
-
-    ``scale`` (float, > 0) and ``zero_point`` (integer-valued) are 0-d tensors for per-tensor quantization
-    (``axis=None``) or 1-d tensors of length ``C = x.shape[axis]`` for per-channel quantization. ``bits`` is in
-    1..16; ``symmetric`` selects the signed restricted range and ``zero_point == 0``. See the module docstring for
-    the ``qmin..qmax`` rule.
-    """
-
-    scale: Tensor
-    zero_point: Tensor
-    bits: int
-    symmetric: bool
-    axis: int | None
-
-    def __post_init__(self) -> None:
-        _check_bits(self.bits)
-        if not isinstance(self.scale, Tensor) or not isinstance(self.zero_point, Tensor):
-            raise TypeError("scale and zero_point must be torch.Tensors")
-        expected = 0 if self.axis is None else 1
-        if self.scale.ndim != expected or self.zero_point.shape != self.scale.shape:
-            raise ValueError(
-                f"scale and zero_point must be {expected}-d tensors of the same shape for axis={self.axis}, "
-                f"got {tuple(self.scale.shape)} and {tuple(self.zero_point.shape)}"
-            )
-        if not bool((self.scale > 0).all()):
-            raise ValueError("scale must be > 0 everywhere")
-
-    @property
-    def qmin(self) -> int:
-        """Smallest integer code: ``-(2**(bits-1) - 1)`` symmetric (``-1`` for 1 bit), 0 affine."""
-        if self.symmetric:
-            return -1 if self.bits == 1 else -(2 ** (self.bits - 1) - 1)
-        return 0
-
-    @property
-    def qmax(self) -> int:
-        """Largest integer code: ``2**(bits-1) - 1`` symmetric (``+1`` for 1 bit), ``2**bits - 1`` affine."""
-        if self.symmetric:
-            return 1 if self.bits == 1 else 2 ** (self.bits - 1) - 1
-        return 2**self.bits - 1
-
-    @property
-    def clip_range(self) -> tuple[Tensor, Tensor]:
-        """The real interval ``[(qmin - zp) * scale, (qmax - zp) * scale]`` represented without saturation."""
-        return (self.qmin - self.zero_point) * self.scale, (self.qmax - self.zero_point) * self.scale
-
-
-def code_dtype(qp: QParams) -> torch.dtype:
-    """The smallest of int8/int16/int32 holding ``qmin..qmax``: int8 for symmetric <= 8 bits and affine <= 7 bits,
-    int16 for symmetric <= 16 and affine 8..15 bits, int32 for affine 16 bits."""
-    for dtype in (torch.int8, torch.int16, torch.int32):
-        info = torch.iinfo(dtype)
-        if info.min <= qp.qmin and qp.qmax <= info.max:
-            return dtype
-    raise AssertionError("unreachable: 16-bit codes always fit int32")
-
-
-def _broadcast(t: Tensor, qp: QParams, x: Tensor) -> Tensor:
-    """Reshape a per-channel parameter so it broadcasts against ``x`` along ``qp.axis``."""
-    if qp.axis is None:
-        return t
-    if x.ndim <= qp.axis or x.shape[qp.axis] != t.numel():
-        raise ValueError(
-            f"tensor of shape {tuple(x.shape)} does not match per-channel QParams with {t.numel()} channels "
-            f"on axis {qp.axis}"
-        )
-    shape = [1] * x.ndim
-    shape[qp.axis] = t.numel()
-    return t.reshape(shape)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Observers and calibration
-# ----------------------------------------------------------------------------------------------------
-
-
-def _rows(x: Tensor, axis: int | None) -> Tensor:
-    """``x`` as a float32 ``(C, N)`` matrix: one row per channel (one row in all for per-tensor)."""
-    x = x.detach().float()
-    return x.reshape(1, -1) if axis is None else x.movedim(axis, 0).reshape(x.shape[axis], -1)
-
-
-def _quantile(rows: Tensor, q: float) -> Tensor:
-    """Per-row quantile (linear interpolation, like ``torch.quantile``, without its input-size limit)."""
-    n = rows.shape[1]
-    s = rows.sort(dim=1).values
-    pos = q * (n - 1)
-    lo = int(pos)
-    hi = min(lo + 1, n - 1)
-    return s[:, lo] + (pos - lo) * (s[:, hi] - s[:, lo])
-
-
-def _from_range(lo: Tensor, hi: Tensor, bits: int, symmetric: bool, axis: int | None) -> QParams:
-    """QParams whose grid covers ``[lo, hi]`` per row (lo <= 0 <= hi after widening to include zero)."""
-    lo, hi = lo.clamp(max=0.0), hi.clamp(min=0.0)
-    probe = QParams(torch.ones(()), torch.zeros(()), bits, symmetric, None)  # for qmin/qmax only
-    if symmetric:
-        scale = torch.maximum(-lo, hi) / probe.qmax
-        zero_point = torch.zeros_like(scale)
-    else:
-        scale = (hi - lo) / (probe.qmax - probe.qmin)
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero channel: any scale is exact
-    if not symmetric:
-        zero_point = (probe.qmin - torch.round(lo / scale)).clamp(probe.qmin, probe.qmax)
-    if axis is None:
-        scale, zero_point = scale.reshape(()), zero_point.reshape(())
-    return QParams(scale, zero_point, bits, symmetric, axis)
-
-
-def _range(rows: Tensor, bits: int, symmetric: bool, observer: str, percentile: float) -> tuple[Tensor, Tensor]:
-    if observer == "percentile":
-        if symmetric:
-            hi = _quantile(rows.abs(), percentile / 100.0)
-            return -hi, hi
-        return _quantile(rows, 1.0 - percentile / 100.0), _quantile(rows, percentile / 100.0)
-    lo, hi = rows.amin(dim=1), rows.amax(dim=1)
-    if symmetric:
-        hi = torch.maximum(-lo, hi)
-        lo = -hi
-    if observer == "minmax":
-        return lo, hi
-    # "mse": shrink the min/max range by each ratio in (0, 1] and keep, per row, the one with the lowest error.
-    best_err = torch.full_like(hi, float("inf"))
-    best_lo, best_hi = lo.clone(), hi.clone()
-    for r in torch.linspace(1.0 / MSE_GRID, 1.0, MSE_GRID).tolist():
-        qp = _from_range(lo * r, hi * r, bits, symmetric, 0)
-        err = (_fake(rows, qp) - rows).pow(2).mean(dim=1)
-        better = err < best_err
-        best_err = torch.where(better, err, best_err)
-        best_lo, best_hi = torch.where(better, lo * r, best_lo), torch.where(better, hi * r, best_hi)
-    return best_lo, best_hi
-
-
-def calibrate(
-    x: Tensor,
-    *,
-    bits: int,
-    symmetric: bool = True,
-    axis: int | None = None,
-    observer: str = "minmax",
-    percentile: float = 99.99,
-) -> QParams:
-    """Choose quantization parameters for ``x`` (any shape, floating point, finite).
-
-    ``axis=None`` gives one scale for the whole tensor; an int ``axis`` gives one per slice along that axis (per
-    output channel: ``axis=0`` for ``nn.Linear``/``nn.Conv2d`` weights). The clipping range comes from ``observer``:
-
-    - ``"minmax"``: ``[min(x), max(x)]`` (symmetric: ``±max|x|``), no saturation;
-    - ``"percentile"``: the ``percentile``-th percentile of ``|x|`` (symmetric) or the ``(100 - p)``-th and
-      ``p``-th percentiles of ``x`` (affine), ``p`` in (0, 100]; outliers beyond it saturate;
-    - ``"mse"``: the min/max range scaled by the ratio in ``0.01, 0.02, ..., 1.0`` that minimizes the mean squared
-      quantization error (per channel when ``axis`` is set); never worse than ``"minmax"`` on ``x`` itself.
-
-    The range is widened to include 0 so that zero is exactly representable. Scales are float32.
-    """
-    x = _check_float_tensor("x", x)
-    bits = _check_bits(bits)
-    if not isinstance(symmetric, bool):
-        raise TypeError(f"symmetric must be a bool, got {symmetric!r}")
-    axis = _check_axis(axis, x.ndim)
-    if observer not in OBSERVERS:
-        raise ValueError(f"observer must be one of {', '.join(repr(o) for o in OBSERVERS)}, got {observer!r}")
-    percentile = _check_percentile(percentile)
-    if x.numel() == 0:
-        raise ValueError("x must have at least one element, got an empty tensor")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("x must be finite, got NaN or inf values")
-    rows = _rows(x, axis)
-    lo, hi = _range(rows, bits, symmetric, observer, percentile)
-    return _from_range(lo, hi, bits, symmetric, axis)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Quantize / dequantize / fake-quantize
-# ----------------------------------------------------------------------------------------------------
-
-
-def _codes_float(x: Tensor, qp: QParams) -> Tensor:
-    """Integer codes as float values (shared by :func:`quantize` and :func:`fake_quantize`)."""
-    scale, zp = _broadcast(qp.scale, qp, x), _broadcast(qp.zero_point, qp, x)
-    if qp.symmetric and qp.bits == 1:  # sign binarization: no zero level, 0 goes to +1
-        return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-    return torch.clamp(torch.round(x / scale) + zp, qp.qmin, qp.qmax)
-
-
-def _fake(x: Tensor, qp: QParams) -> Tensor:
-    scale, zp = _broadcast(qp.scale, qp, x), _broadcast(qp.zero_point, qp, x)
-    return (_codes_float(x, qp) - zp) * scale
-
-
-def quantize(x: Tensor, qp: QParams) -> Tensor:
-    """Integer codes of ``x`` (same shape), of dtype :func:`code_dtype` (``qp``), each in ``qp.qmin..qp.qmax``.
-
-    Values outside ``qp.clip_range`` saturate to ``qmin``/``qmax`` by definition of the quantizer.
-    """
-    x = _check_float_tensor("x", x)
-    return _codes_float(x.detach().float(), qp).to(code_dtype(qp))
-
-
-def dequantize(codes: Tensor, qp: QParams) -> Tensor:
-    """Real values ``(codes - zero_point) * scale`` (float32, same shape as ``codes``, an integer tensor)."""
-    if not isinstance(codes, Tensor):
-        raise TypeError(f"codes must be a torch.Tensor, got {type(codes).__name__}")
-    if codes.is_floating_point() or codes.is_complex() or codes.dtype == torch.bool:
-        raise TypeError(f"codes must be an integer tensor, got dtype {codes.dtype}")
-    scale, zp = _broadcast(qp.scale, qp, codes), _broadcast(qp.zero_point, qp, codes)
-    return (codes.float() - zp) * scale
-
-
-def fake_quantize(x: Tensor, qp: QParams) -> Tensor:
-    """``dequantize(quantize(x))`` computed in ``x``'s float dtype, differentiable for quantization-aware training.
-
-    Backward is the straight-through estimator (Bengio et al. 2013) with clipping: ``d out / d x`` is 1 where ``x``
-    lies inside ``qp.clip_range`` (ends included) and 0 where it saturates. Implemented with the detach trick
-    ``x * m + (q - x * m).detach()`` (``m`` = inside mask): the value is ``q``, the gradient is ``m``. No gradient
-    flows to ``qp.scale`` (plain STE, not learned step size).
-    """
-    x = _check_float_tensor("x", x)
-    q = _fake(x.detach(), qp).to(x.dtype)
-    lo, hi = qp.clip_range
-    lo, hi = _broadcast(lo, qp, x), _broadcast(hi, qp, x)
-    inside = ((x.detach() >= lo) & (x.detach() <= hi)).to(x.dtype)
-    xm = x * inside
-    return xm + (q - xm).detach()
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -380,29 +100,38 @@ class WeightFakeQuant(torch.nn.Module):
     """A ``torch.nn.utils.parametrize`` parametrization: ``forward(w) = fake_quantize(w, calibrate(w, ...))``.
 
     Recalibrated from the current weight on every call (per output channel, ``axis=0``, when ``per_channel``), so
-    it is also usable for quantization-aware training: gradients reach the weight through the STE.
+    it is also usable for quantization-aware training: gradients reach the weight through the STE. ``grid``: see
+    :data:`GRIDS` (symmetric only).
     """
 
     def __init__(
-        self, *, bits: int = 8, per_channel: bool = True, symmetric: bool = True, observer: str = "minmax"
+        self,
+        *,
+        bits: int = 8,
+        per_channel: bool = True,
+        symmetric: bool = True,
+        observer: str = "minmax",
+        grid: str = "full",
     ) -> None:
         super().__init__()
         self.bits = _check_bits(bits)
         self.per_channel = _check_bool("per_channel", per_channel)
         self.symmetric = _check_bool("symmetric", symmetric)
         self.observer = _check_observer(observer)
+        self.grid = _check_grid(grid, self.symmetric)
 
     def qparams(self, w: Tensor) -> QParams:
         """The quantization parameters used for weight ``w`` (shape ``(C_out, ...)``)."""
         axis = 0 if self.per_channel else None
-        return calibrate(w, bits=self.bits, symmetric=self.symmetric, axis=axis, observer=self.observer)
+        return calibrate(w, bits=self.bits, symmetric=self.symmetric, axis=axis, observer=self.observer, grid=self.grid)
 
     def forward(self, w: Tensor) -> Tensor:
         return fake_quantize(w, self.qparams(w))
 
     def extra_repr(self) -> str:
         return (
-            f"bits={self.bits}, per_channel={self.per_channel}, symmetric={self.symmetric}, observer={self.observer!r}"
+            f"bits={self.bits}, per_channel={self.per_channel}, symmetric={self.symmetric}, "
+            f"observer={self.observer!r}, grid={self.grid!r}"
         )
 
 
@@ -422,25 +151,29 @@ def quantize_weights_(
     symmetric: bool = True,
     observer: str = "minmax",
     layers: list[str] | None = None,
+    grid: str = "full",
 ) -> torch.nn.Module:
     """Fake-quantize the ``weight`` of every chosen ``nn.Conv2d``/``nn.Linear`` of ``model``, in place.
 
     Registers a :class:`WeightFakeQuant` parametrization (``torch.nn.utils.parametrize``), so ``layer.weight`` is
     the quantized weight on every access and ``layer.parametrizations.weight.original`` the float one.
     ``layers``: module names (default: all Conv2d/Linear layers). ``bits`` in 1..16; ``per_channel`` = one scale per
-    output channel. A layer already weight-quantized raises ``ValueError`` (call :func:`remove_quantization_`
-    first). Returns ``model``.
+    output channel; ``grid`` (symmetric): ``"full"`` (all ``2**bits`` codes, default), ``"restricted"`` or
+    ``"midrise"`` (see :mod:`effdl.compress.uniform`). A layer already weight-quantized raises ``ValueError``
+    (call :func:`remove_quantization_` first). Returns ``model``.
     """
     from torch.nn.utils import parametrize
 
     _check_module(model)
-    fq = WeightFakeQuant(bits=bits, per_channel=per_channel, symmetric=symmetric, observer=observer)
+    fq = WeightFakeQuant(bits=bits, per_channel=per_channel, symmetric=symmetric, observer=observer, grid=grid)
     chosen = _quant_layers(model, layers)
     done = [n for n, m in chosen.items() if _has_weight_fq(m)]
     if done:
         raise ValueError(f"layers {done} are already weight-quantized; call remove_quantization_ first")
     for layer in chosen.values():
-        cfg = WeightFakeQuant(bits=fq.bits, per_channel=fq.per_channel, symmetric=fq.symmetric, observer=fq.observer)
+        cfg = WeightFakeQuant(
+            bits=fq.bits, per_channel=fq.per_channel, symmetric=fq.symmetric, observer=fq.observer, grid=fq.grid
+        )
         parametrize.register_parametrization(layer, "weight", cfg)
     return model
 
@@ -481,6 +214,7 @@ def quantize_activations_(
     observer: str = "minmax",
     layers: list[str] | None = None,
     num_batches: int = 4,
+    grid: str = "full",
 ) -> ActQuantHandles:
     """Fake-quantize the *input* of every chosen ``nn.Conv2d``/``nn.Linear`` of ``model`` (in place, via hooks).
 
@@ -498,6 +232,7 @@ def quantize_activations_(
     _check_module(model)
     bits = _check_bits(bits)
     symmetric = _check_bool("symmetric", symmetric)
+    grid = _check_grid(grid, symmetric)
     observer = _check_observer(observer)
     if isinstance(num_batches, bool) or not isinstance(num_batches, numbers.Integral) or num_batches < 1:
         raise ValueError(f"num_batches must be an int >= 1, got {num_batches!r}")
@@ -549,11 +284,13 @@ def quantize_activations_(
         if observer == "minmax":
             if name not in lo:
                 raise ValueError(f"layer {name!r} was not called during calibration; leave it out of layers")
-            qparams[name] = calibrate(torch.stack([lo[name], hi[name]]), bits=bits, symmetric=symmetric)
+            qparams[name] = calibrate(torch.stack([lo[name], hi[name]]), bits=bits, symmetric=symmetric, grid=grid)
         else:
             if not samples[name]:
                 raise ValueError(f"layer {name!r} was not called during calibration; leave it out of layers")
-            qparams[name] = calibrate(torch.cat(samples[name]), bits=bits, symmetric=symmetric, observer=observer)
+            qparams[name] = calibrate(
+                torch.cat(samples[name]), bits=bits, symmetric=symmetric, observer=observer, grid=grid
+            )
     hooks = [m.register_forward_pre_hook(_ActFakeQuant(qparams[n])) for n, m in chosen.items()]
     return ActQuantHandles(qparams, hooks)
 
@@ -589,10 +326,12 @@ def ptq(
     per_channel: bool = True,
     observer: str = "minmax",
     num_batches: int = 4,
+    grid: str = "full",
 ) -> torch.nn.Module:
     """Post-training quantization: a quantized *deep copy* of ``model`` (``model`` itself is untouched).
 
-    Weights: :func:`quantize_weights_` (symmetric, ``weight_bits``, per output channel if ``per_channel``).
+    Weights: :func:`quantize_weights_` (symmetric on ``grid``, ``weight_bits``, per output channel if
+    ``per_channel``).
     Activations (unless ``act_bits`` is None): :func:`quantize_activations_` (affine, ``act_bits``), calibrated
     on ``calib_data`` with the weights already quantized. Undo on the copy with :func:`remove_quantization_`.
     """
@@ -603,7 +342,7 @@ def ptq(
     if act_bits is not None:
         _check_bits(act_bits)
     q = copy.deepcopy(model)
-    quantize_weights_(q, bits=weight_bits, per_channel=per_channel, observer=observer)
+    quantize_weights_(q, bits=weight_bits, per_channel=per_channel, observer=observer, grid=grid)
     if act_bits is not None:
         quantize_activations_(q, calib_data, bits=act_bits, observer=observer, num_batches=num_batches)
     return q
@@ -626,6 +365,11 @@ def _round_ste(x: Tensor) -> Tensor:
     return (torch.round(x) - x).detach() + x
 
 
+def _lsq_range(bits: int, signed: bool) -> tuple[int, int]:
+    """LSQ's integer range: the full signed ``-2**(b-1)..2**(b-1)-1`` or the unsigned ``0..2**b-1``."""
+    return (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+
+
 class LSQQuantizer(torch.nn.Module):
     """Learned step size quantization (LSQ, Esser et al. 2020): ``x_hat = round(clamp(x / s, qmin, qmax)) * s``.
 
@@ -636,10 +380,11 @@ class LSQQuantizer(torch.nn.Module):
     - ``d x_hat / d s`` = ``round(x/s) - x/s`` inside, ``qmin`` below, ``qmax`` above, multiplied by the gradient
       scale ``g = 1 / sqrt(N * qmax)`` (``N`` = elements per step size) that keeps step and weight updates balanced.
 
-    ``signed=True`` uses the symmetric range ``-(2**(b-1)-1)..2**(b-1)-1`` of :class:`QParams` (weights);
-    ``signed=False`` the unsigned ``0..2**b-1`` (non-negative activations, e.g. after ReLU). ``bits`` in 2..16 (one
-    bit has no symmetric grid with a zero level). The step is set from data by :meth:`init_from` (MSE-optimal
-    clipping, :func:`calibrate`), or lazily from the first batch seen in training mode.
+    ``signed=True`` uses the full signed range ``-2**(b-1)..2**(b-1)-1`` (all ``2**b`` codes, as in the paper;
+    :class:`QParams` grid ``"full"``) for weights; ``signed=False`` the unsigned ``0..2**b-1`` (non-negative
+    activations, e.g. after ReLU). ``bits`` in 2..16 (one bit has no grid with a zero level). The step is set from
+    data by :meth:`init_from` (MSE-optimal clipping, :func:`calibrate`), or lazily from the first batch seen in
+    training mode.
     """
 
     def __init__(self, bits: int = 4, *, signed: bool = True, axis: int | None = None, channels: int = 1) -> None:
@@ -654,8 +399,7 @@ class LSQQuantizer(torch.nn.Module):
         if isinstance(channels, bool) or not isinstance(channels, numbers.Integral) or channels < 1:
             raise ValueError(f"channels must be an int >= 1, got {channels!r}")
         self.axis = axis
-        self.qmin = -(2 ** (bits - 1) - 1) if signed else 0
-        self.qmax = 2 ** (bits - 1) - 1 if signed else 2**bits - 1
+        self.qmin, self.qmax = _lsq_range(bits, self.signed)
         self.scale = torch.nn.Parameter(torch.ones(() if axis is None else (int(channels),)))
         self.register_buffer("initialized", torch.tensor(False))
 
@@ -665,7 +409,7 @@ class LSQQuantizer(torch.nn.Module):
         x = _check_float_tensor("x", x).detach()
         if self.axis is not None and (x.ndim <= self.axis or x.shape[self.axis] != self.scale.numel()):
             raise ValueError(f"x of shape {tuple(x.shape)} has no {self.scale.numel()} channels on axis {self.axis}")
-        qp = calibrate(x, bits=self.bits, symmetric=self.signed, axis=self.axis, observer="mse")
+        qp = calibrate(x, bits=self.bits, symmetric=self.signed, axis=self.axis, observer="mse", grid="full")
         if self.signed:
             scale = qp.scale
         else:  # unsigned grid from 0: cover [0, max] of the non-negative input
@@ -712,6 +456,7 @@ def prepare_qat_(
     act_bits: int | None = None,
     observer: str = "minmax",
     layers: list[str] | None = None,
+    grid: str = "full",
 ) -> torch.nn.Module:
     """Insert trainable fake-quantizers into ``model`` (in place) for quantization-aware training; returns it.
 
@@ -735,6 +480,9 @@ def prepare_qat_(
         act_bits = _check_bits(act_bits)
         if act_bits < 2:
             raise ValueError(f"act_bits must be None or an int in 2..{MAX_BITS}, got {act_bits}")
+    grid = _check_grid(grid, True)
+    if method == "lsq" and grid != "full":
+        raise ValueError(f"grid must be 'full' for method='lsq' (LSQ learns a full-range step), got {grid!r}")
     if method == "lsq" and bits < 2:
         raise ValueError(f"bits must be an int in 2..{MAX_BITS} for method='lsq', got {bits}")
     chosen = _quant_layers(model, layers)
@@ -743,7 +491,7 @@ def prepare_qat_(
         raise ValueError(f"layers {done} are already quantized; call remove_quantization_ first")
     for layer in chosen.values():
         if method == "ste":
-            wq: torch.nn.Module = WeightFakeQuant(bits=bits, per_channel=per_channel, observer=observer)
+            wq: torch.nn.Module = WeightFakeQuant(bits=bits, per_channel=per_channel, observer=observer, grid=grid)
         else:
             w = layer.weight.detach()
             wq = LSQQuantizer(bits, signed=True, axis=0 if per_channel else None, channels=w.shape[0]).init_from(w)
@@ -776,8 +524,7 @@ class _LazyActLSQ(LSQQuantizer):
         signed = state_dict.pop(prefix + "signed", None)
         if signed is not None:
             self.signed = bool(signed)
-            self.qmin = -(2 ** (self.bits - 1) - 1) if self.signed else 0
-            self.qmax = 2 ** (self.bits - 1) - 1 if self.signed else 2**self.bits - 1
+            self.qmin, self.qmax = _lsq_range(self.bits, self.signed)
         super()._load_from_state_dict(state_dict, prefix, *args)
 
 
@@ -792,6 +539,7 @@ def qat(
     epochs: int = 1,
     lr: float = 1e-3,
     seed: int | None = 0,
+    grid: str = "full",
     **fit_kwargs: object,
 ) -> tuple[torch.nn.Module, History]:
     """Quantization-aware fine-tuning of a *deep copy* of ``model``: :func:`prepare_qat_` then ``effdl.fit``.
@@ -807,7 +555,7 @@ def qat(
 
     _check_module(model)
     q = copy.deepcopy(model)
-    prepare_qat_(q, bits=bits, method=method, per_channel=per_channel, act_bits=act_bits)
+    prepare_qat_(q, bits=bits, method=method, per_channel=per_channel, act_bits=act_bits, grid=grid)
     if act_bits is not None:  # initialize activation steps from one real batch before the optimizer sees them
         from effdl.core.train import as_loader
 

@@ -38,12 +38,14 @@ def blobs(n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_lsq_forward_is_on_the_grid_and_clamped():
-    q = LSQQuantizer(3, signed=True)  # levels -3..3
+    q = LSQQuantizer(3, signed=True)  # levels -4..3: the full signed range, all 2**3 codes
+    assert (q.qmin, q.qmax) == (-4, 3)
     with torch.no_grad():
         q.scale.fill_(0.5)
     q.initialized.fill_(True)
     x = torch.tensor([-4.0, -1.2, -0.2, 0.0, 0.26, 0.74, 1.0, 9.0])
-    assert q(x).tolist() == [-1.5, -1.0, -0.0, 0.0, 0.5, 0.5, 1.0, 1.5]
+    assert q(x).tolist() == [-2.0, -1.0, -0.0, 0.0, 0.5, 0.5, 1.0, 1.5]
+    assert q.qparams().levels == 8 and q.qparams().grid == "full"
     u = LSQQuantizer(2, signed=False)  # levels 0..3
     with torch.no_grad():
         u.scale.fill_(1.0)
@@ -59,7 +61,7 @@ def test_lsq_gradients_match_the_formula():
         q.scale.fill_(s)
     q.initialized.fill_(True)
     x = torch.tensor([-4.0, -1.2, -0.3, 0.1, 0.7, 1.4, 2.0], requires_grad=True)
-    up = torch.tensor([1.0, 2.0, -1.0, 0.5, 3.0, -2.0, 1.5])  # arbitrary upstream gradient
+    up = torch.tensor([1.5, 2.0, -1.0, 0.5, 3.0, -2.0, 1.5])  # arbitrary upstream gradient (sum far from 0)
     (q(x) * up).sum().backward()
     g = 1.0 / math.sqrt(x.numel() * q.qmax)
     expected_ds = 0.0
@@ -138,7 +140,7 @@ def test_prepare_qat_parametrizes_weights_and_trains_steps(method, kind):
         assert isinstance(layer.parametrizations.weight[0], kind)
         assert isinstance(layer.input_quantizer, LSQQuantizer)
         for row in layer.weight.detach():
-            assert row.unique().numel() <= 2**3 - 1  # symmetric restricted range: 7 levels
+            assert row.unique().numel() <= 2**3  # the full signed range: 8 levels
     x, y = blobs(32)
     nn.functional.cross_entropy(model(x), y).backward()
     assert model[1].parametrizations.weight.original.grad is not None
@@ -200,7 +202,7 @@ def test_qat_recovers_accuracy_at_two_bits(method):
     assert evaluate(q, (x, y)).accuracy >= fp - 0.05
     assert len(history.train_loss) == 5
     assert not parametrize.is_parametrized(model[1], "weight")  # the original is untouched
-    assert q[1].weight.detach().unique().numel() <= 3 * 32  # ternary rows
+    assert q[1].weight.detach().unique().numel() <= 4 * 32  # 2-bit rows: 4 levels each
 
 
 # ---------------------------------------------------------------------------------------------------- real int8

@@ -18,10 +18,10 @@ def randn(*shape: int, seed: int = 0) -> torch.Tensor:
     ("bits", "symmetric", "qmin", "qmax", "dtype"),
     [
         (1, True, -1, 1, torch.int8),
-        (2, True, -1, 1, torch.int8),
-        (4, True, -7, 7, torch.int8),
-        (8, True, -127, 127, torch.int8),
-        (16, True, -32767, 32767, torch.int16),
+        (2, True, -2, 1, torch.int8),
+        (4, True, -8, 7, torch.int8),
+        (8, True, -128, 127, torch.int8),
+        (16, True, -32768, 32767, torch.int16),
         (1, False, 0, 1, torch.int8),
         (7, False, 0, 127, torch.int8),
         (8, False, 0, 255, torch.int16),
@@ -31,24 +31,90 @@ def randn(*shape: int, seed: int = 0) -> torch.Tensor:
 def test_ranges_and_code_dtype(bits, symmetric, qmin, qmax, dtype):
     qp = Q.calibrate(randn(5, 7), bits=bits, symmetric=symmetric)
     assert (qp.qmin, qp.qmax) == (qmin, qmax)
+    assert qp.levels == 2**bits
     assert Q.code_dtype(qp) == dtype
     codes = Q.quantize(randn(5, 7, seed=1) * 3, qp)
     assert codes.dtype == dtype
     assert int(codes.min()) >= qmin and int(codes.max()) <= qmax
 
 
+@pytest.mark.parametrize(
+    ("grid", "bits", "qmin", "qmax", "levels"),
+    [
+        ("restricted", 2, -1, 1, 3),
+        ("restricted", 8, -127, 127, 255),
+        ("restricted", 16, -32767, 32767, 65535),
+        ("midrise", 2, -2, 1, 4),
+        ("midrise", 8, -128, 127, 256),
+        ("full", 3, -4, 3, 8),
+    ],
+)
+def test_grid_ranges(grid, bits, qmin, qmax, levels):
+    qp = Q.calibrate(randn(5, 7), bits=bits, grid=grid)
+    assert (qp.qmin, qp.qmax, qp.levels, qp.grid) == (qmin, qmax, levels, grid)
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4])
+def test_full_and_midrise_grids_use_all_codes_on_a_gaussian(bits):
+    # Acceptance (issue 14): b-bit symmetric quantization uses all 2**b levels by default, so it compares with a
+    # 2**b-centroid k-means palette at equal levels. The lowest code needs a value below -(1 - 2**-b) * max|x|:
+    # 10,000 Gaussian samples (seed 0) have one on both tails.
+    x = randn(10_000)
+    for grid in ("full", "midrise"):
+        assert Q.fake_quantize(x, Q.calibrate(x, bits=bits, symmetric=True, grid=grid)).unique().numel() == 2**bits
+    # the restricted range throws one code away: 2**b - 1 values (ternary at 2 bits)
+    qp = Q.calibrate(x, bits=bits, symmetric=True, grid="restricted")
+    assert Q.fake_quantize(x, qp).unique().numel() == 2**bits - 1
+
+
+def test_full_grid_by_hand():
+    # max|x| = 2 at 2 bits: step 2 / 2 = 1, levels -2, -1, 0, 1; 1.6 saturates to 1, -2 is exact.
+    x = torch.tensor([-2.0, -1.4, -0.4, 0.6, 1.6])
+    qp = Q.calibrate(x, bits=2)
+    assert float(qp.scale) == 1.0 and qp.grid == "full"
+    assert Q.quantize(x, qp).tolist() == [-2, -1, 0, 1, 1]
+
+
+def test_midrise_grid_by_hand():
+    # max|x| = 2 at 2 bits: four cells of width 1 on [-2, 2], coded by their centres -1.5, -0.5, 0.5, 1.5.
+    x = torch.tensor([-2.0, -1.2, -0.1, 0.0, 0.9, 2.0])
+    qp = Q.calibrate(x, bits=2, grid="midrise")
+    assert float(qp.scale) == 1.0
+    codes = Q.quantize(x, qp)
+    assert codes.tolist() == [-2, -2, -1, 0, 0, 1]
+    assert Q.dequantize(codes, qp).tolist() == [-1.5, -1.5, -0.5, 0.5, 0.5, 1.5]
+    torch.testing.assert_close(Q.fake_quantize(x, qp), Q.dequantize(codes, qp))
+    lo, hi = qp.clip_range
+    assert (float(lo), float(hi)) == (-2.0, 2.0)
+
+
+def test_restricted_grid_by_hand():
+    qp = Q.calibrate(torch.tensor([-1.0, 1.0]), bits=4, grid="restricted")
+    codes = Q.quantize(torch.tensor([-5.0, 5.0, 0.3, -1.0]), qp)
+    assert codes.tolist() == [-7, 7, 2, -7]  # scale 1/7: 0.3 * 7 = 2.1 -> 2
+
+
+def test_bad_grid_is_rejected():
+    with pytest.raises(ValueError, match="grid must be one of"):
+        Q.calibrate(randn(4), bits=4, grid="ternary")
+    with pytest.raises(ValueError, match="symmetric quantization only"):
+        Q.calibrate(randn(4), bits=4, symmetric=False, grid="midrise")
+
+
 X = torch.tensor([[1.0, -2.0, 0.5], [0.25, 0.1, -0.5]])
 
 
 def test_per_channel_symmetric_scales_by_hand():
-    qp = Q.calibrate(X, bits=8, axis=0)
-    torch.testing.assert_close(qp.scale, torch.tensor([2.0, 0.5]) / 127)
+    qp = Q.calibrate(X, bits=8, axis=0)  # full grid: max|x| / 2**7
+    torch.testing.assert_close(qp.scale, torch.tensor([2.0, 0.5]) / 128)
     assert qp.axis == 0 and qp.zero_point.tolist() == [0.0, 0.0]
     qp = Q.calibrate(X, bits=8, axis=-1)  # columns
     assert qp.axis == 1
-    torch.testing.assert_close(qp.scale, torch.tensor([1.0, 2.0, 0.5]) / 127)
+    torch.testing.assert_close(qp.scale, torch.tensor([1.0, 2.0, 0.5]) / 128)
     qp = Q.calibrate(X, bits=8)  # per tensor
-    assert qp.scale.shape == () and float(qp.scale) == pytest.approx(2.0 / 127)
+    assert qp.scale.shape == () and float(qp.scale) == pytest.approx(2.0 / 128)
+    qp = Q.calibrate(X, bits=8, axis=0, grid="restricted")  # max|x| / (2**7 - 1)
+    torch.testing.assert_close(qp.scale, torch.tensor([2.0, 0.5]) / 127)
 
 
 def test_per_channel_affine_by_hand():
@@ -64,14 +130,28 @@ def test_per_channel_affine_by_hand():
 def test_one_bit_symmetric_is_sign_binarization():
     x = torch.tensor([-0.3, 0.0, 0.2, 1.0])
     qp = Q.calibrate(x, bits=1)
-    assert float(qp.scale) == 1.0
+    assert float(qp.scale) == pytest.approx(0.375)  # mean|x| = 1.5 / 4 (BWN / XNOR-Net), not max|x|
     codes = Q.quantize(x, qp)
     assert codes.tolist() == [-1, 1, 1, 1] and codes.dtype == torch.int8
-    assert Q.dequantize(codes, qp).tolist() == [-1.0, 1.0, 1.0, 1.0]
-    assert Q.fake_quantize(x, qp).tolist() == [-1.0, 1.0, 1.0, 1.0]
-    # error bound is scale (half the level gap 2*scale) for values inside [-scale, scale]
-    y = randn(1000).clamp(-1, 1)
-    assert float((Q.fake_quantize(y, qp) - y).abs().max()) <= 1.0
+    assert Q.dequantize(codes, qp).tolist() == [-0.375, 0.375, 0.375, 0.375]
+    assert Q.fake_quantize(x, qp).tolist() == [-0.375, 0.375, 0.375, 0.375]
+
+
+@pytest.mark.parametrize("observer", Q.OBSERVERS)
+@pytest.mark.parametrize("axis", [None, 0])
+def test_one_bit_scale_is_mean_abs_and_least_squares(observer, axis):
+    x = randn(4, 300) * torch.tensor([0.1, 1.0, 3.0, 0.0])[:, None]
+    qp = Q.calibrate(x, bits=1, axis=axis, observer=observer)
+    expected = x.abs().mean() if axis is None else torch.where(x.abs().mean(1) > 0, x.abs().mean(1), 1.0)
+    torch.testing.assert_close(qp.scale, expected)
+    # mean|x| minimizes ‖x − s·sign(x)‖²: every other scale does worse (row 0, per tensor or its own slice).
+    sign = torch.where(x >= 0, 1.0, -1.0)
+    s0 = float(qp.scale) if axis is None else float(qp.scale[0])
+    row = x if axis is None else x[0]
+    sgn = sign if axis is None else sign[0]
+    best = float((row - s0 * sgn).pow(2).sum())
+    for factor in (0.8, 0.95, 1.05, 1.25, 2.0):
+        assert float((row - factor * s0 * sgn).pow(2).sum()) > best
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -83,8 +163,29 @@ def test_one_bit_symmetric_is_sign_binarization():
     list(itertools.product([2, 3, 4, 8, 12, 16], [True, False], [None, 0, 1])),
 )
 def test_round_trip_error_at_most_half_step(bits, symmetric, axis):
+    # The grids with no saturation under min/max: restricted symmetric, mid-rise symmetric, affine.
+    for grid in ("restricted", "midrise") if symmetric else ("full",):
+        _round_trip(bits, symmetric, axis, grid)
+
+
+@pytest.mark.parametrize(("bits", "axis"), list(itertools.product([2, 4, 8], [None, 0])))
+def test_full_grid_error_at_most_one_step_and_half_inside(bits, axis):
+    # The full signed grid ends one step short of +max|x|: the top values saturate by at most one step.
     x = randn(6, 50, seed=bits) * torch.linspace(0.1, 5.0, 6)[:, None] + 0.3
-    qp = Q.calibrate(x, bits=bits, symmetric=symmetric, axis=axis)
+    qp = Q.calibrate(x, bits=bits, axis=axis)
+    err = (Q.fake_quantize(x, qp) - x).abs()
+    scale = qp.scale if axis is None else qp.scale[:, None]
+    slack = 4 * torch.finfo(torch.float32).eps * x.abs()
+    assert bool((err <= scale + slack).all())
+    lo, hi = qp.clip_range
+    lo, hi = (lo, hi) if axis is None else (lo[:, None], hi[:, None])
+    inside = (x >= lo) & (x <= hi)
+    assert bool((err[inside] <= (scale / 2 + slack).expand_as(x)[inside]).all())
+
+
+def _round_trip(bits, symmetric, axis, grid):
+    x = randn(6, 50, seed=bits) * torch.linspace(0.1, 5.0, 6)[:, None] + 0.3
+    qp = Q.calibrate(x, bits=bits, symmetric=symmetric, axis=axis, grid=grid)
     codes = Q.quantize(x, qp)
     assert codes.dtype == Q.code_dtype(qp)
     assert int(codes.min()) >= qp.qmin and int(codes.max()) <= qp.qmax
@@ -106,7 +207,7 @@ def test_zero_is_exact_and_all_zero_channel_is_fine():
 def test_values_outside_range_saturate():
     qp = Q.calibrate(torch.tensor([-1.0, 1.0]), bits=4)
     codes = Q.quantize(torch.tensor([-5.0, 5.0, 0.3, -1.0]), qp)
-    assert codes.tolist() == [qp.qmin, qp.qmax, 2, -7]  # scale 1/7: 0.3 * 7 = 2.1 -> 2
+    assert codes.tolist() == [qp.qmin, qp.qmax, 2, -8]  # scale 1/8: 0.3 * 8 = 2.4 -> 2
     qp = Q.calibrate(torch.tensor([0.0, 3.0]), bits=2, symmetric=False)
     assert Q.quantize(torch.tensor([-1.0, 9.0]), qp).tolist() == [0, 3]
 
@@ -163,7 +264,7 @@ def test_percentile_100_equals_minmax():
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_ste_gradient_is_one_inside_zero_outside(symmetric):
     qp = Q.calibrate(torch.tensor([-1.0, 1.0]), bits=4, symmetric=symmetric)
-    x = torch.tensor([-3.0, -0.4, 0.0, 0.3, 0.99, 2.0], requires_grad=True)
+    x = torch.tensor([-3.0, -0.4, 0.0, 0.3, 0.85, 2.0], requires_grad=True)  # full grid: top level 7/8
     y = Q.fake_quantize(x, qp)
     y.sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
