@@ -1,4 +1,4 @@
-"""The ``effdl`` command: ``list | run | book | lab | bench``."""
+"""The ``effdl`` command: ``list | run | book | results | lab | bench``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_book(args: argparse.Namespace) -> int:
     print(f"HTML book: {series.book(args.out)}")
+    return 0
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    results = series.load_results(args.source)
+    if args.markdown:
+        # Refusals (quick mode, mixed runs, failures) are ValueErrors: main() prints them as one line, exit code 2.
+        print(series.results_markdown(results, allow_mixed=args.allow_mixed), end="")
+    else:
+        print(series.results_summary(results))
     return 0
 
 
@@ -138,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("book", help="HTML book from the executed notebooks in --out")
     b.add_argument("--out", default="build")
     b.set_defaults(func=_cmd_book)
+
+    res = sub.add_parser("results", help="the recorded numbers and their provenance, from build/results.json")
+    res.add_argument(
+        "--from", dest="source", default="build/results.json", metavar="PATH", help="default: build/results.json"
+    )
+    res.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the README's results section; refused for quick-mode, failed or mixed results",
+    )
+    res.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="with --markdown: print quick-mode, failed or mixed-run results anyway, each chapter with its provenance",
+    )
+    res.set_defaults(func=_cmd_results)
 
     lab = sub.add_parser("lab", help="JupyterLab on notebooks/, on 127.0.0.1 with a token")
     lab.add_argument("--port", type=int, default=None)

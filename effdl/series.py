@@ -1,23 +1,30 @@
-"""The notebook series: catalogue, papermill runner, results table and HTML book.
+"""The notebook series: catalogue, papermill runner, results table with provenance, and HTML book.
 
 ``effdl run`` (see :mod:`effdl.cli`) is a thin shell around :func:`run` and :func:`book`. Every notebook is executed by
 papermill in a fresh kernel; the numbers it publishes with :func:`effdl.record` are read back from the executed
 notebook (:func:`effdl.core.record.records_from_notebook`), so the results table is exactly what the notebooks computed.
+``build/results.json`` keeps, for each chapter, its numbers and their provenance (mode, parameters, start time, commit,
+versions, threads), so a file merged from several runs still says where each number came from; the book and
+:func:`results_markdown` (``effdl results --markdown``, the README's results section) are written from it.
 """
 
 from __future__ import annotations
 
 import ast
 import html
+import importlib.metadata
 import json
 import multiprocessing
 import os
+import platform
+import subprocess
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +36,14 @@ __all__ = [
     "RunResult",
     "book",
     "chapters",
+    "default_parameters",
+    "git_commit",
+    "load_results",
     "notebooks_dir",
     "parse_parameter",
+    "provenance_conflicts",
+    "results_markdown",
+    "results_summary",
     "results_table",
     "run",
 ]
@@ -182,6 +195,81 @@ def parse_parameter(value: str) -> Any:
         return value
 
 
+def default_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
+    """The literal values assigned in a notebook's ``parameters``-tagged cell, e.g. ``{"QUICK": False, "SEED": 0}``.
+
+    Read with ``ast`` (no kernel is started); an assignment whose value is not a literal (``EPOCHS = 2 if QUICK else
+    10``) is left out. A notebook without a parameters cell gives ``{}``.
+    """
+    import nbformat
+
+    if not isinstance(notebook, str | os.PathLike):
+        raise TypeError(f"notebook must be a path, got {type(notebook).__name__}")
+    nb = nbformat.read(os.fspath(notebook), as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return {}
+    defaults: dict[str, Any] = {}
+    for node in ast.parse(cell.source).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            # `CHANNELS, DEPTH = 32, 4` names two parameters; pair the names with the values when both are tuples.
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple | ast.List):
+                pairs = list(zip(target.elts, node.value.elts, strict=False))
+            else:
+                pairs = [(target, node.value)]
+            for name, value in pairs:
+                if not isinstance(name, ast.Name):
+                    continue
+                try:
+                    defaults[name.id] = ast.literal_eval(value)
+                except ValueError:
+                    continue
+    return defaults
+
+
+def git_commit(root: str | os.PathLike | None = None) -> str:
+    """``git rev-parse HEAD`` of the checkout at ``root`` (default: effdl's own), with ``-dirty`` appended when the
+    work tree has uncommitted changes (untracked files included); ``"unknown"`` without git or outside a repository."""
+    folder = Path(repo_root() if root is None else root)
+    # Only the checkout itself: git would otherwise climb to any repository above, e.g. around a site-packages.
+    if not (folder / ".git").exists():
+        return "unknown"
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=30, check=False
+        )
+        if head.returncode != 0 or not head.stdout.strip():
+            return "unknown"
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=folder, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError):  # no git executable, or it hung
+        return "unknown"
+    commit = head.stdout.strip()
+    return commit + "-dirty" if status.returncode != 0 or status.stdout.strip() else commit
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _environment() -> dict[str, Any]:
+    """The provenance fields shared by every chapter of one run (the kernels run this same interpreter)."""
+    from effdl import __version__
+
+    return {
+        "commit": git_commit(),
+        "effdl": __version__,
+        "torch": _version("torch"),
+        "python": platform.python_version(),
+    }
+
+
 @dataclass
 class RunResult:
     """The outcome of executing one chapter."""
@@ -192,6 +280,8 @@ class RunResult:
     seconds: float
     records: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # Where the numbers came from: mode, parameters, started, commit, versions, threads... (see `run`).
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -236,6 +326,7 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
     error = None
     try:
@@ -256,7 +347,7 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
         error = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}"
     seconds = time.perf_counter() - start
     records = records_from_notebook(dst) if Path(dst).exists() else {}
-    return {"name": name, "seconds": seconds, "error": error, "records": records}
+    return {"name": name, "started": started, "seconds": seconds, "error": error, "records": records}
 
 
 def run(
@@ -298,6 +389,8 @@ def run(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     src_dir = notebooks_dir()
+    # Taken once, before any kernel starts: the commit and versions the whole run's numbers come from.
+    shared = {"run": datetime.now(timezone.utc).isoformat(timespec="seconds"), **_environment()}
 
     results: dict[str, RunResult] = {}
     # "spawn": a fresh interpreter per worker, so no torch/threads state leaks from the caller into the runs.
@@ -325,6 +418,7 @@ def run(
                 seconds=r["seconds"],
                 records=r["records"],
                 error=r["error"],
+                provenance=_provenance(src_dir / f"{c.name}.ipynb", params, shared, r, threads, jobs, cpus),
             )
             results[c.name] = res
             if on_result is not None:
@@ -334,13 +428,44 @@ def run(
     return ordered
 
 
+def _provenance(
+    notebook: Path,
+    injected: Mapping[str, Any],
+    shared: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    threads: int,
+    jobs: int,
+    cpus: int,
+) -> dict[str, Any]:
+    """One chapter's provenance: the parameters it ran with (QUICK and SEED always, from the notebook's own defaults
+    when not injected), its mode, start time and duration, and the run's commit, versions and thread share."""
+    try:
+        defaults = default_parameters(notebook)
+    except Exception:  # an unreadable notebook already failed in _execute; its provenance must not crash the run
+        defaults = {}
+    parameters = {k: defaults[k] for k in ("QUICK", "SEED") if k in defaults}
+    parameters.update(injected)
+    return {
+        "mode": "quick" if parameters.get("QUICK") else "full",
+        "parameters": parameters,
+        "started": outcome["started"],
+        **shared,
+        "threads": threads,  # torch/OpenMP threads of this chapter's kernel (OMP_NUM_THREADS)
+        "jobs": jobs,  # notebooks executed side by side
+        "cpus": cpus,
+        "seconds": round(float(outcome["seconds"]), 2),
+    }
+
+
 def _write_results_json(out_dir: Path, results: Sequence[RunResult]) -> None:
     path = out_dir / "results.json"
     merged: dict[str, Any] = {}
-    if path.exists():  # keep the numbers of chapters not re-run this time
+    if path.exists():  # keep the numbers (and their own provenance) of chapters not re-run this time
         try:
             merged = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
+            merged = {}
+        if not isinstance(merged, dict):
             merged = {}
     for r in results:
         merged[r.chapter.name] = r.as_dict()
@@ -348,14 +473,22 @@ def _write_results_json(out_dir: Path, results: Sequence[RunResult]) -> None:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, float):
+    """One format for every recorded value (terminal table, book, Markdown): floats to 4 significant digits, large
+    numbers in full with thousands separators (``235,146``) rather than in exponent notation."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{value:.4g}"
+    if abs(value) >= 1e4 and abs(value) < 1e15:
+        return f"{value:,.0f}"
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
-def results_table(results: Sequence[RunResult]) -> str:
-    """A plain-text table of every recorded number with its notebook."""
-    rows = [(r.chapter.name, k, _fmt(v)) for r in results for k, v in r.records.items()]
+def results_table(results: Sequence[RunResult] | Mapping[str, Mapping[str, Any]]) -> str:
+    """A plain-text table of every recorded number with its notebook, from :func:`run`'s results or from a loaded
+    ``results.json`` (:func:`load_results`)."""
+    if isinstance(results, Mapping):
+        rows = [(name, k, _fmt(v)) for name, entry in _ordered(results) for k, v in entry.get("records", {}).items()]
+    else:
+        rows = [(r.chapter.name, k, _fmt(v)) for r in results for k, v in r.records.items()]
     if not rows:
         return "(no recorded results)"
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(("notebook", "result", "value"))]
@@ -363,6 +496,195 @@ def results_table(results: Sequence[RunResult]) -> str:
     head = "  ".join(h.ljust(w) for h, w in zip(("notebook", "result", "value"), widths, strict=True))
     body = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join([head, line, *body])
+
+
+def load_results(path: str | os.PathLike = "build/results.json") -> dict[str, dict[str, Any]]:
+    """Read a ``results.json`` written by :func:`run`: ``{chapter: {"ok", "records", "provenance", ...}}``."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or path, got {type(path).__name__}")
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} does not exist; run `effdl run` first (or pass --from PATH)")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"path {file} is not valid JSON: {err}") from err
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"path {file} is not an effdl results file (an object mapping chapter names to results)")
+    return data
+
+
+def _ordered(results: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Catalogue order first, then any chapter the catalogue does not know (yet), by name."""
+    known = [c.name for c in CATALOGUE if c.name in results]
+    return [(name, results[name]) for name in known + sorted(set(results) - set(known))]
+
+
+def _when(iso: Any) -> str:
+    """``2026-11-29T10:02:03+00:00`` → ``2026-11-29 10:02 UTC``; anything unparsable is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _short(commit: Any) -> str:
+    text = str(commit)
+    head, dirty = text.removesuffix("-dirty"), text.endswith("-dirty")
+    return (head[:12] if len(head) == 40 else head) + ("-dirty" if dirty else "")
+
+
+def _seed(prov: Mapping[str, Any]) -> Any:
+    return prov.get("parameters", {}).get("SEED", "?")
+
+
+def _others(prov: Mapping[str, Any]) -> dict[str, Any]:
+    """Injected parameters beyond QUICK and SEED (``-p EPOCHS 3``): the numbers then differ from the defaults'."""
+    return {k: v for k, v in prov.get("parameters", {}).items() if k not in ("QUICK", "SEED")}
+
+
+def _threads_text(prov: Mapping[str, Any]) -> str:
+    threads = prov.get("threads", "?")
+    return f"{threads} torch thread{'' if threads == 1 else 's'}"
+
+
+def _provenance_text(prov: Mapping[str, Any] | None) -> str:
+    """One line: ``full mode · seed 0 · 2026-11-29 10:02 UTC · commit 1a2b… · effdl … · torch … · 1 torch thread``."""
+    if not prov:
+        return "provenance not recorded"
+    parts = [f"{prov.get('mode', '?')} mode", f"seed {_seed(prov)}"]
+    parts += [f"{k}={v!r}" for k, v in _others(prov).items()]
+    parts += [
+        _when(prov.get("started", "?")),
+        f"commit {_short(prov.get('commit', 'unknown'))}",
+        f"effdl {prov.get('effdl', '?')}",
+        f"torch {prov.get('torch', '?')}",
+        f"Python {prov.get('python', '?')}",
+        _threads_text(prov),
+    ]
+    return " · ".join(parts)
+
+
+# What must be equal for chapters to count as one run: the label used in messages, and how to read the value.
+_SAME_RUN: tuple[tuple[str, Callable[[Mapping[str, Any]], Any]], ...] = (
+    ("runs (start times)", lambda p: _when(p.get("run", p.get("started")))),
+    ("commits", lambda p: _short(p.get("commit", "unknown"))),
+    ("modes", lambda p: p.get("mode")),
+    ("seeds", _seed),
+    ("other parameters", lambda p: json.dumps(_others(p), sort_keys=True, default=str)),
+    ("effdl versions", lambda p: p.get("effdl")),
+    ("torch versions", lambda p: p.get("torch")),
+    ("Python versions", lambda p: p.get("python")),
+    ("thread counts", lambda p: p.get("threads")),
+)
+
+
+def provenance_conflicts(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Why the chapters of a (merged) ``results.json`` do not come from one run, one reason a line; ``[]`` when they
+    do: every chapter has provenance and all share the run, commit, mode, parameters, versions and threads."""
+    if not isinstance(results, Mapping):
+        raise TypeError(f"results must be a mapping of chapter names to results, got {type(results).__name__}")
+    entries = _ordered(results)
+    reasons = []
+    missing = [name for name, entry in entries if not entry.get("provenance")]
+    if missing:
+        reasons.append(f"no provenance recorded for {', '.join(missing)} (written by an older effdl, or by hand)")
+    known = [(name, entry["provenance"]) for name, entry in entries if entry.get("provenance")]
+    for label, read in _SAME_RUN:
+        groups: dict[str, list[str]] = {}
+        for name, prov in known:
+            groups.setdefault(str(read(prov)), []).append(name)
+        if len(groups) > 1:
+            listed = "; ".join(f"{value} ({', '.join(names)})" for value, names in groups.items())
+            reasons.append(f"{label} differ: {listed}")
+    return reasons
+
+
+def _md_cell(value: Any) -> str:
+    # A "|" would end the cell, a newline the row.
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def results_markdown(results: Mapping[str, Mapping[str, Any]], *, allow_mixed: bool = False) -> str:
+    """The README's results section, written from a loaded ``results.json`` (:func:`load_results`).
+
+    A header line names the run (date, mode, seed, commit, versions, threads); then each chapter is a
+    ``**NN · name**`` block with a ``Result | Value`` table of exactly the numbers it recorded. Raises ``ValueError``
+    for quick-mode results, failed chapters, or chapters from different runs (see :func:`provenance_conflicts`)
+    unless ``allow_mixed=True``; then the header says the results are mixed and each chapter names its own run.
+    """
+    if not isinstance(results, Mapping):
+        raise TypeError(f"results must be a mapping of chapter names to results, got {type(results).__name__}")
+    if not results:
+        raise ValueError("results holds no chapters; run `effdl run` first")
+    entries = _ordered(results)
+    conflicts = provenance_conflicts(results)
+    quick = [name for name, entry in entries if entry.get("provenance", {}).get("mode") == "quick"]
+    failed = [name for name, entry in entries if entry.get("ok") is False]
+    refusals = []
+    if quick:
+        refusals.append(f"quick-mode results ({', '.join(quick)}) are small-size runs, not the README's figures")
+    if failed:
+        refusals.append(f"chapters that failed ({', '.join(failed)}) have incomplete numbers")
+    if conflicts:
+        refusals.append("the chapters do not come from one run: " + "; ".join(conflicts))
+    if refusals and not allow_mixed:
+        raise ValueError(
+            "refusing to write README results: "
+            + "; ".join(refusals)
+            + ". Regenerate them with one full `effdl run`, or pass allow_mixed=True (effdl results --allow-mixed) "
+            "to print them anyway, each chapter with its own provenance"
+        )
+
+    lines = []
+    if not refusals:
+        prov = entries[0][1]["provenance"]
+        others = "".join(f", {k}={v!r}" for k, v in _others(prov).items())
+        lines.append(
+            f"From one `effdl run` started {_when(prov.get('run', prov.get('started')))}: {prov.get('mode')} mode, "
+            f"seed {_seed(prov)}{others}, commit `{_short(prov.get('commit'))}`, torch {prov.get('torch')}, "
+            f"Python {prov.get('python')}, effdl {prov.get('effdl')}, {_threads_text(prov)} per notebook"
+            + (f" ({prov['jobs']} notebook(s) at a time on {prov['cpus']} CPU cores)" if "jobs" in prov else "")
+            + ". Generated by `effdl results --markdown` from that run's `results.json`."
+        )
+    else:
+        lines.append(
+            "Mixed results, not from one full run (" + "; ".join(refusals) + "): each chapter below names the run "
+            "its numbers come from. Generated by `effdl results --markdown --allow-mixed`."
+        )
+    by_name = {c.name: c for c in CATALOGUE}
+    for name, entry in entries:
+        chapter = by_name.get(name)
+        number, short = (chapter.number, chapter.short) if chapter else [*name.split("_", 1), ""][:2]
+        title = f"**{number} · {short or name}**"
+        if refusals:
+            title += f" — {_provenance_text(entry.get('provenance'))}"
+            if entry.get("ok") is False:
+                title += " · **failed**"
+        lines += ["", title, ""]
+        records = entry.get("records") or {}
+        if not records:
+            lines.append("(no recorded results)")
+            continue
+        lines += ["| Result | Value |", "|---|---:|"]
+        lines += [f"| `{_md_cell(key)}` | {_md_cell(_fmt(value))} |" for key, value in records.items()]
+    return "\n".join(lines) + "\n"
+
+
+def results_summary(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """Plain text for ``effdl results``: where the numbers come from (one run, or why not), then the table."""
+    conflicts = provenance_conflicts(results)
+    if not results:
+        head = ["(no chapters in results.json)"]
+    elif not conflicts:
+        head = ["one run: " + _provenance_text(_ordered(results)[0][1]["provenance"])]
+    else:
+        head = ["not one run:", *(f"  - {reason}" for reason in conflicts)]
+        head += [f"  {name}: {_provenance_text(entry.get('provenance'))}" for name, entry in _ordered(results)]
+    return "\n".join([*head, "", results_table(results)])
 
 
 _PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -402,13 +724,14 @@ body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: .35rem .6rem; text-align: left; vertical-align: top; }}
 th {{ background: #f4f4f4; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.ok {{ color: #1a7f37; }} .fail {{ color: #cf222e; }}
+.ok {{ color: #1a7f37; }} .fail {{ color: #cf222e; }} .mixed {{ color: #9a6700; }}
+td.prov {{ font-size: .85em; color: #555; }}
 </style></head><body>
 <h1>{title}</h1>
-<p>Executed notebooks of the <code>effdl</code> series. Every number below was computed in the run that produced
-this page and read back from the executed notebook.</p>
+<p>Executed notebooks of the <code>effdl</code> series.</p>
+{origin}
 <h2>Chapters</h2>
-<table><tr><th>#</th><th>Notebook</th><th>Topic</th><th>Papers</th><th>Run</th></tr>
+<table><tr><th>#</th><th>Notebook</th><th>Topic</th><th>Papers</th><th>Run</th><th>Provenance</th></tr>
 {chapters}
 </table>
 <h2>Results</h2>
@@ -431,15 +754,21 @@ def book(out: str | os.PathLike = "build", *, title: str = "effdl — efficient 
         raise FileNotFoundError(f"{out_dir} does not exist; run `effdl run` first")
     status: dict[str, Any] = {}
     if (out_dir / "results.json").exists():
-        status = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+        try:
+            status = load_results(out_dir / "results.json")
+        except ValueError:  # a damaged file: the book still renders, with every chapter's provenance unknown
+            status = {}
     exporter = HTMLExporter(template_name="lab")
     exporter.register_preprocessor(_prepare_for_html, enabled=True)
     chapter_rows, result_rows = [], []
+    executed: dict[str, Mapping[str, Any]] = {}
     for c in CATALOGUE:
         nb_path = out_dir / f"{c.name}.ipynb"
         link = html.escape(c.title)
-        run_cell = "not run"
+        run_cell, prov_cell = "not run", ""
         if nb_path.exists():
+            executed[c.name] = status.get(c.name, {})
+            prov_cell = html.escape(_provenance_text(executed[c.name].get("provenance")))
             body, _ = exporter.from_filename(str(nb_path))
             (out_dir / f"{c.name}.html").write_text(body, encoding="utf-8")
             link = f'<a href="{c.name}.html">{html.escape(c.title)}</a>'
@@ -455,11 +784,36 @@ def book(out: str | os.PathLike = "build", *, title: str = "effdl — efficient 
                 )
         chapter_rows.append(
             f"<tr><td>{c.number}</td><td>{link}</td><td>{html.escape(c.topic)}</td>"
-            f"<td>{html.escape(c.papers)}</td><td>{run_cell}</td></tr>"
+            f'<td>{html.escape(c.papers)}</td><td>{run_cell}</td><td class="prov">{prov_cell}</td></tr>'
         )
     index = out_dir / "index.html"
-    index.write_text(
-        _PAGE.format(title=html.escape(title), chapters="\n".join(chapter_rows), results="\n".join(result_rows)),
-        encoding="utf-8",
+    page = _PAGE.format(
+        title=html.escape(title),
+        origin=_book_origin(executed),
+        chapters="\n".join(chapter_rows),
+        results="\n".join(result_rows),
     )
+    index.write_text(page, encoding="utf-8")
     return index
+
+
+def _book_origin(executed: Mapping[str, Mapping[str, Any]]) -> str:
+    """The book's sentence on where its numbers come from: one run only when results.json shows exactly that."""
+    if not executed:
+        return "<p>No chapter has been executed yet: run <code>effdl run</code>.</p>"
+    conflicts = provenance_conflicts(executed)
+    if not conflicts:
+        prov = next(iter(executed.values()))["provenance"]
+        quick = prov.get("mode") == "quick"
+        return (
+            f"<p>Every number below was computed in one run ({html.escape(_provenance_text(prov))}) and read back "
+            "from the executed notebook."
+            + (" These are QUICK-mode (small-size) numbers, not the full-mode figures." if quick else "")
+            + "</p>"
+        )
+    reasons = "".join(f"<li>{html.escape(reason)}</li>" for reason in conflicts)
+    return (
+        '<p><strong class="mixed">The numbers below do not all come from one run</strong>: <code>results.json</code> '
+        "merges chapters run at different times (or records no provenance for some). Each chapter's row gives the run "
+        f"its numbers were computed in; they were read back from the executed notebooks.</p>\n<ul>{reasons}</ul>"
+    )
