@@ -169,7 +169,7 @@ def _check_first_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> to
 
 def _make_optimizer(
     optimizer: str | torch.optim.Optimizer | Callable,
-    params: list[torch.nn.Parameter],
+    params: list[torch.nn.Parameter] | list[dict],
     *,
     lr: float,
     weight_decay: float,
@@ -224,7 +224,9 @@ def fit(
             batch itself (distillation runs the teacher on it); default cross-entropy. If it is an ``nn.Module``
             with parameters (a learned projection), those are trained too (when the optimizer is given by name).
         extra_loss: ``extra_loss(model) -> scalar`` added to every step's loss (a regularizer). If it is an
-            ``nn.Module`` with parameters, those are trained too (when the optimizer is given by name).
+            ``nn.Module`` with parameters, those are trained too, in their own optimizer parameter group with
+            ``weight_decay=0`` (a regularizer's hardness or margin is not a weight to shrink). A callable
+            ``optimizer`` receives the parameter groups (a list of dicts, as every ``torch.optim`` optimizer takes).
         val: evaluated after every epoch when given.
         callback: ``callback(step, model)`` after every optimizer step (``step`` counts from 1).
         seed: seeds all generators (and the shuffling of a Dataset given as ``train``); ``None`` leaves them alone.
@@ -254,12 +256,19 @@ def fit(
 
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
-    for extra in (loss, extra_loss):
-        if isinstance(extra, nn.Module):
-            extra.to(dev)
-            seen = {id(p) for p in params}
-            params += [p for p in extra.parameters() if p.requires_grad and id(p) not in seen]
-    opt = _make_optimizer(optimizer, params, lr=lr, weight_decay=weight_decay, momentum=momentum)
+    if isinstance(loss, nn.Module):  # a learned projection (distillation hints): trained like the model's weights
+        loss.to(dev)
+        seen = {id(p) for p in params}
+        params += [p for p in loss.parameters() if p.requires_grad and id(p) not in seen]
+    groups: list[dict] = [{"params": params}]
+    if isinstance(extra_loss, nn.Module):
+        # A regularizer's own parameters (R²'s hardness α, margins) are not weights: no weight decay pulls them to 0.
+        extra_loss.to(dev)
+        seen = {id(p) for p in params}
+        own = [p for p in extra_loss.parameters() if p.requires_grad and id(p) not in seen]
+        if own:
+            groups.append({"params": own, "weight_decay": 0.0})
+    opt = _make_optimizer(optimizer, groups, lr=lr, weight_decay=weight_decay, momentum=momentum)
 
     steps_per_epoch = len(loader) if hasattr(loader, "__len__") else None
     total = epochs * steps_per_epoch if steps_per_epoch is not None else None

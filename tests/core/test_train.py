@@ -58,6 +58,56 @@ def test_extra_loss_module_parameters_are_trained_and_max_steps_stops():
     assert reg.m.item() < 5.0
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+def test_extra_loss_parameters_get_no_weight_decay(optimizer):
+    x, y = blobs()
+
+    class Idle(nn.Module):  # a regularizer parameter with a zero gradient: only weight decay could move it
+        def __init__(self):
+            super().__init__()
+            self.alpha = nn.Parameter(torch.tensor(5.0))
+
+        def forward(self, model):
+            return 0.0 * self.alpha
+
+    reg = Idle()
+    model = nn.Linear(2, 3)
+    w0 = model.weight.detach().clone()
+    fit(model, (x, y), lr=0.1, optimizer=optimizer, weight_decay=0.5, extra_loss=reg, max_steps=5, progress=False)
+    assert reg.alpha.grad is not None and reg.alpha.grad.item() == 0.0  # it was in the graph, with zero gradient
+    assert reg.alpha.item() == 5.0  # under decay 0.5 it would have shrunk (SGD: 5 steps of x(1 - 0.05) and momentum)
+    assert not torch.equal(model.weight.detach(), w0)  # the model's own weights did train
+    # The same parameter as a model weight under the same decay does move: the group is what protects it.
+    opt = torch.optim.SGD([{"params": [nn.Parameter(torch.tensor(5.0))]}], lr=0.1, weight_decay=0.5)
+    (p,) = opt.param_groups[0]["params"]
+    p.grad = torch.zeros(())
+    opt.step()
+    assert p.item() == pytest.approx(5.0 * (1 - 0.1 * 0.5))
+
+
+def test_callable_optimizer_gets_the_parameter_groups():
+    x, y = blobs()
+
+    class Pull(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, model):
+            return self.m**2
+
+    seen = []
+
+    def make(groups):
+        seen.append([dict(g) for g in groups])  # copies: the optimizer fills in its defaults
+        return torch.optim.SGD(groups, lr=0.1, weight_decay=0.1)
+
+    fit(nn.Linear(2, 3), (x, y), optimizer=make, extra_loss=Pull(), max_steps=2, progress=False)
+    (groups,) = seen
+    assert [len(g["params"]) for g in groups] == [2, 1]  # model weight + bias; the regularizer's parameter
+    assert "weight_decay" not in groups[0] and groups[1]["weight_decay"] == 0.0
+
+
 def test_callback_sees_every_step_and_sequence_outputs_work():
     # (B, T, V) logits with (B, T) targets, as a language model produces.
     x = torch.randint(0, 5, (32, 6))
