@@ -33,6 +33,7 @@ __all__ = [
     "lm_curves",
     "lzss_chunk_ratios",
     "lzss_pipeline",
+    "lzss_reach",
     "lzss_sweep_curves",
     "lzss_tokens",
     "pareto_scatter",
@@ -1576,6 +1577,51 @@ def lzss_sweep_curves(rows: Sequence[Mapping[str, Any]], *, title: str | None = 
         title=title or "GPULZ's trade-offs: a longer window and bigger chunks find more matches, at a price",
         template="plotly_white",
         height=520,
+    )
+    return fig
+
+
+def lzss_reach(
+    distances: Mapping[str, Sequence[int]],
+    *,
+    windows: Mapping[str, float] | None = None,
+    unit: str = "symbols",
+    title: str | None = None,
+) -> go.Figure:
+    """How far back repeats lie: for each dataset, the fraction of positions whose string last occurred at most ``d``
+    back (a cumulative curve over ``d``, log axis). ``distances``: name → repeat distances, 0 = never before (as
+    :func:`effdl.hardware.lzss.data.repeat_distance` returns them); the curve ends below 1 by the share of never-seen
+    strings. ``windows``: label → distance drawn as a dashed vertical line (a codec's reach). One trace per dataset."""
+    import numpy as np
+
+    if not distances:
+        raise ValueError("distances is empty: nothing to plot")
+    fig = go.Figure()
+    for name, d in distances.items():
+        d = np.asarray(d, dtype=np.int64)
+        if d.ndim != 1 or d.size == 0 or (d < 0).any():
+            raise ValueError(f"distances[{name!r}] must be a non-empty 1-D array of ints ≥ 0")
+        seen = np.sort(d[d > 0])
+        x = np.unique(seen)
+        y = np.searchsorted(seen, x, side="right") / d.size
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=name,
+                line={"shape": "hv"},
+                hovertemplate=f"{name}: %{{y:.1%}} within %{{x}} {unit}<extra></extra>",
+            )
+        )
+    for label, w in (windows or {}).items():
+        fig.add_vline(x=float(w), line_dash="dash", line_color="#888", annotation_text=label)
+    fig.update_layout(
+        title=title or "How far back does the same string occur? (the window must reach it)",
+        xaxis={"title": f"distance back ({unit}, log)", "type": "log"},
+        yaxis={"title": "fraction of positions", "range": [0, 1.02], "tickformat": ".0%"},
+        template="plotly_white",
+        height=400,
     )
     return fig
 

@@ -70,6 +70,41 @@ def test_sample_fields_are_the_real_ones():
     assert dem.dtype == np.int16 and dem.shape == (344, 403)
 
 
+def test_random_walk_codes_are_a_seeded_walk():
+    x = data.random_walk_codes(1000, max_step=3, seed=5)
+    assert x.dtype == np.uint16 and x.shape == (1000,)
+    assert np.array_equal(x, data.random_walk_codes(1000, max_step=3, seed=5))  # same seed, same codes
+    assert not np.array_equal(x, data.random_walk_codes(1000, max_step=3, seed=6))
+    steps = np.diff(np.concatenate([[32768], x.astype(np.int64)]))
+    assert np.abs(steps).max() <= 3 and set(np.unique(steps)) == set(range(-3, 4))  # every step size occurs
+    # the first code is 32768 + the first step of the seeded generator
+    first = np.random.default_rng(5).integers(-3, 4, 1)[0]
+    assert int(x[0]) == 32768 + first
+    for bad in ({"n": 0}, {"n": 2.5}, {"n": 10, "max_step": 0}, {"n": 10, "max_step": True}):
+        with pytest.raises(ValueError, match=r"n must|max_step must"):
+            data.random_walk_codes(**bad)
+
+
+def test_repeat_distance_by_hand():
+    x = np.array([1, 2, 1, 2, 3, 1, 2], dtype=np.uint16)
+    # strings of 2: 12 21 12 23 31 12 → 12 recurs 2 back, then 3 back; the others are new
+    assert data.repeat_distance(x).tolist() == [0, 0, 2, 0, 0, 3]
+    assert data.repeat_distance(x, length=1).tolist() == [0, 0, 2, 2, 0, 3, 3]
+    assert data.repeat_distance(x, length=3).tolist() == [0, 0, 0, 0, 0]
+    assert data.repeat_distance(x[:1], length=2).size == 0
+    with pytest.raises(ValueError, match="1-D"):
+        data.repeat_distance(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="length must"):
+        data.repeat_distance(x, length=0)
+
+
+def test_random_walk_repeats_lie_beyond_the_lzss_window():
+    # the property notebook 09 teaches: most 2-code strings recur, but far fewer within 255 codes than within 64 KB
+    d = data.repeat_distance(data.random_walk_codes(1 << 15, seed=0))
+    near, far = ((d > 0) & (d <= 255)).mean(), ((d > 0) & (d <= 32767)).mean()
+    assert far > 0.7 and near < 0.5 * far, (near, far)
+
+
 def _tiny() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3))

@@ -7,9 +7,11 @@
   (:mod:`effdl.compress.prune` + ``torch.Tensor.to_sparse_csr``);
 - :func:`csr_streams`: a pruned + quantized model as the streams a sparse file holds (Deep Compression's tail);
 - :func:`python_source`: the CPython standard library's own ``.py`` files, read in sorted order;
+- :func:`random_walk_codes`: seeded uint16 random-walk codes, data where the 255-symbol window loses to lz4 and zlib;
+- :func:`repeat_distance`: how far back each short string of symbols last occurred (what a window must reach);
 - :func:`benchmark_datasets`: all of them for one trained model, as flat numpy arrays whose dtype is the item size.
 
-Everything here is deterministic: the same model (and arguments) gives the same bytes.
+Everything here is deterministic: the same model (and arguments, ``seed`` included) gives the same bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ __all__ = [
     "lorenzo_codes",
     "model_weights",
     "python_source",
+    "random_walk_codes",
+    "repeat_distance",
     "sample_field",
 ]
 
@@ -80,6 +84,46 @@ def lorenzo_codes(field: np.ndarray, *, rel_error: float = 1e-2) -> np.ndarray:
     pred[0, 1:], pred[1:, 0] = q[0, :-1], q[:-1, 0]
     delta = q - pred
     return np.where(np.abs(delta) < 32768, delta + 32768, 0).astype(np.uint16)
+
+
+def random_walk_codes(n: int, *, max_step: int = 4, seed: int | None = 0) -> np.ndarray:
+    """uint16 codes of a random walk: ``32768 + cumsum(steps)``, each step uniform in ``−max_step..max_step``.
+
+    Neighbouring codes differ by a few units, so the data looks smooth, yet a short run of codes rarely recurs within a
+    few hundred positions: its repeats lie thousands of codes back, beyond LZSS's 255-symbol window and within lz4's
+    64 KB one. Values wrap modulo 2^16, as uint16 arithmetic does (a walk of ``n`` steps strays about
+    ``max_step·sqrt(n/3)`` from 32768: no wrap below ~10^7 steps at the default). Returns uint16[n].
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int ≥ 1, got {n!r}")
+    if isinstance(max_step, bool) or not isinstance(max_step, int) or not 1 <= max_step <= 32767:
+        raise ValueError(f"max_step must be an int in 1..32767, got {max_step!r}")
+    steps = np.random.default_rng(seed).integers(-max_step, max_step + 1, n)
+    return ((32768 + np.cumsum(steps)) % 65536).astype(np.uint16)
+
+
+def repeat_distance(x: np.ndarray, *, length: int = 2) -> np.ndarray:
+    """For every position ``i`` of the 1-D array ``x``: how many items back the string ``x[i : i + length]`` last
+    occurred (``i − j`` for the latest ``j < i`` with the same ``length`` items), 0 where it has not occurred before.
+
+    A match of ``length`` symbols at ``i`` is only found by a codec whose window reaches that distance: LZSS's 255
+    symbols, lz4's 64 KB. Returns int64[len(x) − length + 1] (empty when ``x`` is shorter than ``length``).
+    """
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise ValueError(f"x must be a 1-D array, got shape {a.shape}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be an int ≥ 1, got {length!r}")
+    m = a.size - length + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view(a, length)
+    key = np.unique(windows, axis=0, return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((np.arange(m), key))  # by string, then by position
+    same = key[order[1:]] == key[order[:-1]]
+    out = np.zeros(m, dtype=np.int64)
+    out[order[1:]] = np.where(same, order[1:] - order[:-1], 0)
+    return out
 
 
 def _layers(model: nn.Module) -> dict[str, nn.Module]:
