@@ -1,5 +1,8 @@
+import json
 import subprocess
 import sys
+
+import pytest
 
 from effdl import cli, series
 
@@ -97,3 +100,101 @@ def test_lab_serves_a_chosen_folder_and_encrypts_kernel_traffic_where_supported(
     assert f"--ServerApp.root_dir={tmp_path}" in cmd
     assert f"--ServerApp.root_dir={series.notebooks_dir()}" in cli.lab_command(browser=False)
     assert ("--KernelManager.transport_encryption=auto" in cmd) == series.kernel_encryption()
+
+
+def _results(tmp_path, **second):
+    """A hand-made results.json: two chapters of one full run, the second's provenance changed by ``second``."""
+    prov = {
+        "run": "2026-11-29T10:00:00+00:00",
+        "mode": "full",
+        "parameters": {"QUICK": False, "SEED": 0},
+        "started": "2026-11-29T10:00:02+00:00",
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "effdl": "0.1.0",
+        "torch": "2.5.1",
+        "python": "3.11.9",
+        "threads": 2,
+        "jobs": 1,
+        "cpus": 2,
+        "seconds": 80.0,
+    }
+    results = {
+        "00_tour": {"ok": True, "records": {"tour.mlp.accuracy": 0.9512345, "tour.mlp.params": 235146}},
+        "02_lowrank": {"ok": True, "records": {"lowrank.ratio": 3.7381, "lowrank.ranks": "48/32"}},
+    }
+    results["00_tour"]["provenance"] = prov
+    results["02_lowrank"]["provenance"] = {**prov, **second}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results), encoding="utf-8")
+    return path
+
+
+def test_results_markdown_prints_the_readme_section(tmp_path, capsys):
+    assert cli.main(["results", "--markdown", "--from", str(_results(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    header, *body = out.splitlines()
+    for part in (
+        "2026-11-29 10:00 UTC",
+        "full mode",
+        "seed 0",
+        "commit `0123456789ab`",
+        "torch 2.5.1",
+        "2 torch threads",
+    ):
+        assert part in header, part
+    assert body == [
+        "",
+        "**00 · tour**",
+        "",
+        "| Result | Value |",
+        "|---|---:|",
+        "| `tour.mlp.accuracy` | 0.9512 |",
+        "| `tour.mlp.params` | 235,146 |",
+        "",
+        "**02 · lowrank**",
+        "",
+        "| Result | Value |",
+        "|---|---:|",
+        "| `lowrank.ratio` | 3.738 |",
+        "| `lowrank.ranks` | 48/32 |",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("second", "reason"),
+    [
+        ({"mode": "quick", "parameters": {"QUICK": True, "SEED": 0}}, "quick-mode results (02_lowrank)"),
+        ({"commit": "f" * 40, "run": "2026-12-02T09:00:00+00:00"}, "commits differ: 0123456789ab (00_tour); fff"),
+        ({"threads": 1}, "thread counts differ: 2 (00_tour); 1 (02_lowrank)"),
+    ],
+)
+def test_results_markdown_refuses_quick_or_mixed_results(tmp_path, capsys, second, reason):
+    path = str(_results(tmp_path, **second))
+    assert cli.main(["results", "--markdown", "--from", path]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("effdl: error: refusing to write README results") and reason in captured.err
+    assert "--allow-mixed" in captured.err
+
+    assert cli.main(["results", "--markdown", "--allow-mixed", "--from", path]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Mixed results, not from one full run") and reason in out.splitlines()[0]
+    assert "**02 · lowrank** — " in out and "| `lowrank.ratio` | 3.738 |" in out
+
+
+def test_results_without_markdown_shows_provenance_and_table(tmp_path, capsys):
+    assert cli.main(["results", "--from", str(_results(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("one run: full mode · seed 0 · 2026-11-29 10:00 UTC · commit 0123456789ab · ")
+    assert "02_lowrank  lowrank.ratio      3.738" in out
+    assert cli.main(["results", "--from", str(_results(tmp_path, mode="quick"))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("not one run:\n  - modes differ: full (00_tour); quick (02_lowrank)")
+
+
+def test_results_from_a_missing_or_broken_file_is_one_clear_line(tmp_path, capsys):
+    assert cli.main(["results", "--markdown", "--from", str(tmp_path / "nope.json")]) == 2
+    assert "nope.json does not exist; run `effdl run` first" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert cli.main(["results", "--from", str(tmp_path / "bad.json")]) == 2
+    assert "is not an effdl results file" in capsys.readouterr().err
