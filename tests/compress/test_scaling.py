@@ -124,6 +124,34 @@ def test_train_lm_same_seed_same_run_and_the_clock_budget(abc: tuple[CharDataset
     assert no_val.step == [0, 2, 3] and all(math.isnan(v) for v in no_val.val_bpc)
 
 
+def test_train_lm_flops_budget_is_the_prefix_of_a_longer_run(abc: tuple[CharDataset, CharDataset]) -> None:
+    """A FLOP budget stops after floor(flops / flops_per_step) steps; with the constant learning rate that run is,
+    weight for weight, the first steps of a longer run (what notebook 07's equal-compute comparison relies on)."""
+    train, val = abc
+    kw = {"batch_size": 4, "eval_every": 5, "eval_batches": 1, "progress": False}
+    fps = 3 * count_flops(_lm(), torch.zeros(4, 8, dtype=torch.long)).flops
+    short_lm = _lm()
+    short = scaling.train_lm(short_lm, train, val, flops=7.5 * fps, **kw)
+    assert short.stopped_by == "flops" and short.step == [0, 5, 7] and short.flops[-1] == 7 * fps
+    kept: dict[int, dict[str, torch.Tensor]] = {}
+    long_lm = _lm()
+    scaling.train_lm(
+        long_lm, train, val, steps=12, callback=lambda step, m: kept.update({step: copy.deepcopy(m.state_dict())}), **kw
+    )
+    for key, value in short_lm.state_dict().items():
+        torch.testing.assert_close(value, kept[7][key], rtol=0, atol=0)
+    # Whichever budget binds first ends the run; a tie goes to the step budget.
+    assert scaling.train_lm(_lm(), train, val, steps=3, flops=7.5 * fps, **kw).stopped_by == "steps"
+    assert scaling.train_lm(_lm(), train, val, steps=7, flops=7.5 * fps, **kw).stopped_by == "steps"
+    assert scaling.train_lm(_lm(), train, val, steps=9, flops=7.5 * fps, **kw).steps == 7
+    with pytest.raises(ValueError, match="is less than one training step of this model"):
+        scaling.train_lm(_lm(), train, val, flops=0.5 * fps, **kw)
+    with pytest.raises(ValueError, match="give at least one budget: steps"):
+        scaling.train_lm(_lm(), train, val, **kw)
+    with pytest.raises(ValueError, match="flops must be None or a number > 0, got -1"):
+        scaling.train_lm(_lm(), train, val, flops=-1, **kw)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -184,6 +212,21 @@ def test_scale_grid_trains_every_size_on_the_same_batches(abc) -> None:
     assert again.curves["w8-d1"].val_bpc != []
     for p, q in zip(again.models["w8-d1"].parameters(), small.parameters(), strict=True):
         torch.testing.assert_close(p, q)
+
+
+def test_scale_grid_equal_flops_gives_larger_models_fewer_steps(abc) -> None:
+    train, val = abc
+    configs = [{"width": 8, "depth": 1, "heads": 2}, {"width": 16, "depth": 2, "heads": 2}]
+    fps = {
+        c["width"]: 3 * count_flops(_lm(c["width"], c["depth"]), torch.zeros(4, 8, dtype=torch.long)).flops
+        for c in configs
+    }
+    budget = 12 * fps[8]
+    grid = scaling.scale_grid(configs, train, val, flops=budget, batch_size=4, eval_every=6, eval_batches=1)
+    summary = {r["name"]: r for r in grid.summary()}
+    assert summary["w8-d1"]["steps"] == 12 and summary["w16-d2"]["steps"] == budget // fps[16] < 12
+    for r in summary.values():
+        assert r["stopped_by"] == "flops" and budget - r["flops_per_step"] < r["flops"] <= budget
 
 
 @pytest.mark.parametrize(
@@ -394,3 +437,19 @@ def test_train_lm_keeps_pruning_masks(abc) -> None:
         w = dict(lm.named_modules())[n].weight
         assert torch.all(w[zeros[n]] == 0) and torch.count_nonzero(w) == (~zeros[n]).sum()
     assert scaling.evaluate_lm(lm, val, batches=1, batch_size=16) < before
+
+
+def test_relative_increase_and_compare_robustness() -> None:
+    rows = [
+        {"name": n, "sparsity": sp, "bits": b, "rel_increase": v}
+        for n, vals in {"s": (0.0, 0.10, 0.30, 0.02), "L": (0.0, 0.05, 0.40, 0.01)}.items()
+        for (sp, b), v in zip([(0.0, 32), (0.5, 32), (0.9, 32), (0.0, 4)], vals, strict=True)
+    ]
+    assert scaling.relative_increase(rows, "L", sparsity=0.9) == 0.40
+    assert scaling.relative_increase(rows, "s", bits=4) == 0.02
+    out = scaling.compare_robustness(rows, small="s", large="L", sparsities=[0.5, 0.9], bits=[4])
+    assert [r["level"] for r in out] == ["50% pruned", "90% pruned", "4-bit"]
+    assert [r["large_more_robust"] for r in out] == [True, False, True]
+    assert out[1]["gap"] == pytest.approx(-0.10) and out[0]["small"] == 0.10 and out[0]["large"] == 0.05
+    with pytest.raises(ValueError, match=re.escape("no row for name='L', sparsity=0.7, bits=32")):
+        scaling.relative_increase(rows, "L", sparsity=0.7)
