@@ -65,9 +65,17 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
 def _cmd_results(args: argparse.Namespace) -> int:
     results = series.load_results(args.source)
+    if args.into and not args.markdown:
+        raise ValueError("--into needs --markdown")
     if args.markdown:
         # Refusals (quick mode, mixed runs, failures) are ValueErrors: main() prints them as one line, exit code 2.
-        print(series.results_markdown(results, allow_mixed=args.allow_mixed), end="")
+        block = series.results_markdown(results, allow_mixed=args.allow_mixed)
+        if args.into:
+            path = Path(args.into)
+            path.write_text(series.splice_results(path.read_text(encoding="utf-8"), block), encoding="utf-8")
+            print(f"wrote the results section of {path} from {args.source}")
+        else:
+            print(block, end="")
     else:
         print(series.results_summary(results))
     return 0
@@ -162,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-mixed",
         action="store_true",
         help="with --markdown: print quick-mode, failed or mixed-run results anyway, each chapter with its provenance",
+    )
+    res.add_argument(
+        "--into",
+        metavar="FILE",
+        default=None,
+        help="with --markdown: replace the part of FILE (e.g. README.md) between the effdl results markers",
     )
     res.set_defaults(func=_cmd_results)
 

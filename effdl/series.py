@@ -46,6 +46,7 @@ __all__ = [
     "results_summary",
     "results_table",
     "run",
+    "splice_results",
 ]
 
 
@@ -672,6 +673,28 @@ def results_markdown(results: Mapping[str, Mapping[str, Any]], *, allow_mixed: b
         lines += ["| Result | Value |", "|---|---:|"]
         lines += [f"| `{_md_cell(key)}` | {_md_cell(_fmt(value))} |" for key, value in records.items()]
     return "\n".join(lines) + "\n"
+
+
+RESULTS_BEGIN = "<!-- effdl results: begin (written by `effdl results --markdown --into`; do not edit by hand) -->"
+RESULTS_END = "<!-- effdl results: end -->"
+
+
+def splice_results(text: str, block: str) -> str:
+    """``text`` (a README) with the part between :data:`RESULTS_BEGIN` and :data:`RESULTS_END` replaced by
+    ``block`` (from :func:`results_markdown`). Raises ``ValueError`` unless both markers occur once, in order."""
+    if not isinstance(text, str) or not isinstance(block, str):
+        raise TypeError("text and block must be str")
+    if text.count(RESULTS_BEGIN) != 1 or text.count(RESULTS_END) != 1:
+        raise ValueError(
+            f"the file must hold the markers {RESULTS_BEGIN!r} and {RESULTS_END!r} once each, "
+            f"got {text.count(RESULTS_BEGIN)} and {text.count(RESULTS_END)}"
+        )
+    head, rest = text.split(RESULTS_BEGIN)
+    old, tail = rest.split(RESULTS_END)
+    if RESULTS_END in head:
+        raise ValueError("the results end marker comes before the begin marker")
+    del old
+    return f"{head}{RESULTS_BEGIN}\n{block.rstrip()}\n{RESULTS_END}{tail}"
 
 
 def results_summary(results: Mapping[str, Mapping[str, Any]]) -> str:

@@ -198,3 +198,23 @@ def test_results_from_a_missing_or_broken_file_is_one_clear_line(tmp_path, capsy
     (tmp_path / "bad.json").write_text("[1, 2]")
     assert cli.main(["results", "--from", str(tmp_path / "bad.json")]) == 2
     assert "is not an effdl results file" in capsys.readouterr().err
+
+
+def test_results_markdown_into_replaces_only_the_marked_section(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# title\n\nbefore\n{series.RESULTS_BEGIN}\nstale numbers\n{series.RESULTS_END}\nafter\n", encoding="utf-8"
+    )
+    assert cli.main(["results", "--markdown", "--from", str(_results(tmp_path)), "--into", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "stale numbers" not in text and text.startswith("# title\n\nbefore\n") and text.endswith("after\n")
+    block = series.results_markdown(series.load_results(_results(tmp_path)))
+    assert f"{series.RESULTS_BEGIN}\n{block.rstrip()}\n{series.RESULTS_END}" in text
+    # Writing it again changes nothing: the README section is a function of the results file.
+    assert cli.main(["results", "--markdown", "--from", str(_results(tmp_path)), "--into", str(readme)]) == 0
+    assert readme.read_text(encoding="utf-8") == text
+    readme.write_text("no markers here\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["results", "--markdown", "--from", str(_results(tmp_path)), "--into", str(readme)]) == 2
+    assert "markers" in capsys.readouterr().err
+    assert cli.main(["results", "--from", str(_results(tmp_path)), "--into", str(readme)]) == 2
