@@ -15,7 +15,8 @@ over the chosen layers ``l`` (default: every ``nn.Conv2d`` / ``nn.Linear`` weigh
 
 :func:`range_ratio` reports the outlier measure ``max|W| / std(W)`` per layer. :func:`compare_regularizers` runs the
 whole experiment of the paper at workbench scale: train one model per regularizer (and seed) with the same recipe,
-then measure full-precision accuracy, range ratio, low-bit PTQ and k-means accuracy of each, as a tidy table.
+then measure full-precision accuracy, range ratio, and accuracy after low-bit PTQ on each quantization grid and after
+k-means palettization, on a validation split (for choices) and on the test set (for reporting), as a tidy table.
 
 Written by hand because no maintained library ships these losses; they are a few lines of tensor math each.
 Layers are stored by name and ``forward(model)`` reads the weights from the model it is given, which is how
@@ -27,6 +28,8 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import re
+import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,11 +39,15 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "DEFAULT_PTQ",
+    "PTQ_GRIDS",
+    "Gain",
     "LInfRegularizer",
     "MarginRegularizer",
     "R2Comparison",
     "SoftMinMaxRegularizer",
     "compare_regularizers",
+    "ptq_metric",
     "range_ratio",
 ]
 
@@ -104,17 +111,43 @@ def _weight(model: nn.Module, name: str) -> torch.Tensor:
 
 
 class _RangeRegularizer(nn.Module):
-    """Shared constructor and validation: ``strength`` (λ) and the layer names."""
+    """Shared constructor and validation: ``strength`` (λ) and the layer names; the record of learned values."""
 
     def __init__(self, model: nn.Module, *, strength: float = 0.01, layers: Iterable[str] | None = None) -> None:
         super().__init__()
         _check_model(model)
         self.strength = _check_strength(strength)
         self.layers: list[str] = _resolve_layers(model, layers)
+        self._trace: list[torch.Tensor] = []
 
     def _weights(self, model: nn.Module) -> list[torch.Tensor]:
         _check_model(model)
         return [_weight(model, name) for name in self.layers]
+
+    def _learned(self) -> list[torch.Tensor]:
+        """The per-layer learned values that :attr:`history` records (none for L∞)."""
+        return []
+
+    def _record(self) -> None:
+        """Append the learned values used by this forward, if it is a training one (training mode, grad enabled)."""
+        if self.training and torch.is_grad_enabled():
+            values = self._learned()
+            if values:
+                self._trace.append(torch.stack([v.detach() for v in values]))
+
+    @property
+    def history(self) -> torch.Tensor:
+        """Learned values per training forward, float32 CPU, shape ``(forwards, len(layers))``: row ``i`` holds the
+        values used by the ``i``-th forward in training mode with gradients on (under ``fit``: step ``i + 1``,
+        before that step's update). Soft-min-max records ``α_l``, margin ``|M_l|``; L∞ learns nothing, so
+        ``(0, len(layers))``. :meth:`clear_history` empties it; ``.eval()`` or ``torch.no_grad()`` pauses it."""
+        if not self._trace:
+            return torch.empty(0, len(self.layers))
+        return torch.stack(self._trace).float().cpu()
+
+    def clear_history(self) -> None:
+        """Forget the recorded :attr:`history`."""
+        self._trace.clear()
 
     def extra_repr(self) -> str:
         return f"strength={self.strength}, layers={self.layers}"
@@ -151,7 +184,8 @@ class MarginRegularizer(_RangeRegularizer):
             squared term), or a positive float used for every layer.
 
     The margins are ``self.margins`` (an ``nn.ParameterList``, one 0-d parameter per layer in ``self.layers``
-    order); ``fit`` trains them along with the model when ``extra_loss=`` is this module.
+    order); ``fit`` trains them along with the model when ``extra_loss=`` is this module, in a parameter group
+    without weight decay. :attr:`history` records ``|M_l|`` at every training step.
     """
 
     def __init__(
@@ -179,8 +213,12 @@ class MarginRegularizer(_RangeRegularizer):
             ]
         )
 
+    def _learned(self) -> list[torch.Tensor]:
+        return [m.abs() for m in self.margins]
+
     def forward(self, model: nn.Module) -> torch.Tensor:
         """``λ · Σ_l (Σ relu(|W_l| − |M_l|)² + |M_l|)`` as a 0-d tensor."""
+        self._record()
         total = 0.0
         for w, m in zip(self._weights(model), self.margins, strict=True):
             margin = m.abs()
@@ -197,9 +235,18 @@ class SoftMinMaxRegularizer(_RangeRegularizer):
     ``smin_α(w) = Σ_i w_i e^{−α w_i} / Σ_j e^{−α w_j} = w · softmax(−α w)``.
 
     ``softmax`` is computed stably (shifted by the max, as ``torch.softmax`` does). At ``α = 0`` both are the mean
-    and the range term is 0; as ``α → ∞`` they approach ``max(w)`` and ``min(w)``. The ``e^{−α}`` term pushes
-    ``α`` up so the soft range tracks the true range, while the range term pulls the extreme weights together.
-    Unlike the L∞ and margin forms this penalises the asymmetric range ``max − min``, not ``max|w|``.
+    and the range term is 0; as ``α → ∞`` they approach ``max(w)`` and ``min(w)``. The range term pulls the extreme
+    weights together. Unlike the L∞ and margin forms it penalises the asymmetric range ``max − min``, not ``max|w|``.
+
+    How ``α`` moves: with ``p = softmax(α w)`` and ``q = softmax(−α w)``, ``∂smax/∂α = Var_p(w)`` and
+    ``∂smin/∂α = −Var_q(w)``, so ``∂R/∂α_l = λ (Var_p(w) + Var_q(w) − e^{−α_l})``. The range term always pulls
+    ``α`` *down* (a softer max is a smaller range: on its own the loss would rather blur the max than shrink it);
+    ``e^{−α}`` pushes it up and stops it at the ``α`` where the two balance, a few units for weights of order
+    0.1 (there the soft range is a fraction of the true one). Once ``α`` is more than a few units ``e^{−α}`` is
+    negligible, and the range term's pull is small too (about ``2e-4`` per layer at ``α = 100`` for weights of
+    order 0.1, against ``e^{−100} ≈ 4e-44``), so from a large ``alpha_init`` ``α`` barely moves: the hardness
+    then acts as a chosen hyper-parameter. ``fit`` trains ``α`` without weight decay (decay would pull it to 0);
+    :attr:`history` records ``α_l`` at every training step.
 
     Args:
         model, strength, layers: as in :class:`LInfRegularizer`.
@@ -233,8 +280,12 @@ class SoftMinMaxRegularizer(_RangeRegularizer):
         smin = (flat * torch.softmax(-alpha * flat, dim=0)).sum()
         return smax, smin
 
+    def _learned(self) -> list[torch.Tensor]:
+        return list(self.alphas)
+
     def forward(self, model: nn.Module) -> torch.Tensor:
         """``λ · Σ_l (smax_α(W_l) − smin_α(W_l) + e^{−α_l})`` as a 0-d tensor."""
+        self._record()
         total = 0.0
         for w, alpha in zip(self._weights(model), self.alphas, strict=True):
             smax, smin = self.soft_max_min(w, alpha)
@@ -262,51 +313,175 @@ def range_ratio(model: nn.Module, *, layers: Iterable[str] | None = None) -> dic
 # The experiment: the same training with and without each regularizer, then low-bit compression of each model
 
 
+PTQ_GRIDS = ("full", "restricted", "affine", "midrise")
+_PTQ_RE = re.compile(r"^ptq(\d+)_(full|restricted|affine|midrise)_(channel|tensor)$")
+DEFAULT_PTQ = (
+    "ptq4_full_channel",
+    "ptq2_full_channel",
+    "ptq2_restricted_channel",
+    "ptq2_affine_channel",
+    "ptq2_midrise_channel",
+    "ptq2_full_tensor",
+)
+
+
+def ptq_metric(bits: int, grid: str = "full", *, per_channel: bool = True) -> str:
+    """The metric name ``ptq{bits}_{grid}_{channel|tensor}`` that :func:`compare_regularizers` takes in ``ptq=``.
+
+    ``grid``: ``"full"`` (symmetric, all ``2**bits`` codes, step ``max|w| / 2**(bits-1)``), ``"restricted"``
+    (symmetric, ``2**bits − 1`` levels: ternary at 2 bits), ``"affine"`` (``min..max`` with a zero point),
+    ``"midrise"`` (symmetric, ``2**bits`` levels, no zero); see :mod:`effdl.compress.uniform`.
+    """
+    name = f"ptq{bits}_{grid}_{'channel' if per_channel else 'tensor'}"
+    _ptq_config(name, "ptq_metric(...)")
+    return name
+
+
+def _ptq_config(name: object, arg: str) -> dict[str, object]:
+    """``quantize_weights_`` keyword arguments for a metric name ``ptq{b}_{grid}_{channel|tensor}``."""
+    match = _PTQ_RE.match(name) if isinstance(name, str) else None
+    if match is None or not 1 <= int(match[1]) <= 16:
+        raise ValueError(
+            f"{arg} must be names ptq{{bits}}_{{grid}}_{{channel|tensor}} with bits in 1..16 and grid one of "
+            f"{PTQ_GRIDS} (e.g. 'ptq2_full_channel'), got {name!r}"
+        )
+    bits, grid, gran = int(match[1]), match[2], match[3]
+    symmetric = grid != "affine"
+    return {
+        "bits": bits,
+        "per_channel": gran == "channel",
+        "symmetric": symmetric,
+        "grid": grid if symmetric else "full",
+    }
+
+
+@dataclass
+class Gain:
+    """``variant`` on ``metric`` minus ``baseline`` on ``baseline_metric``, seed by seed, on ``split`` (points of
+    accuracy). ``per_seed`` in the comparison's seed order; ``std`` is the sample standard deviation over seeds
+    (``nan`` for one seed); ``min_seed`` the smallest per-seed gain."""
+
+    variant: str
+    metric: str
+    baseline: str
+    baseline_metric: str
+    split: str
+    per_seed: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.per_seed)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.per_seed) if len(self.per_seed) > 1 else float("nan")
+
+    @property
+    def min_seed(self) -> float:
+        return min(self.per_seed)
+
+
 @dataclass
 class R2Comparison:
     """What :func:`compare_regularizers` measured.
 
-    ``rows``: one dict per trained model (variant × seed), tidy: ``variant``, ``seed`` and one number per metric in
-    ``metrics``: ``fp`` (full-precision test accuracy, %), ``range_ratio`` (mean over ``layers`` of
-    ``max|W| / std(W)``), ``ptq{b}_channel`` / ``ptq{b}_tensor`` (test accuracy % after ``b``-bit symmetric min/max
-    weight PTQ, per output channel / per tensor), ``kmeans{b}`` (test accuracy % after ``b``-bit k-means
-    palettization per layer), ``seconds`` (training wall-clock time).
-    ``models[variant]``: the first seed's trained float model (in eval mode); ``weights[variant][layer]``: its
-    weights (CPU copies); ``layer_ratios[variant]``: its :func:`range_ratio` per layer. ``layers``: the layers
-    measured, quantized and palettized.
+    ``rows``: one dict per trained model (variant × seed), tidy: ``variant``, ``seed``, ``range_ratio`` (mean over
+    ``layers`` of ``max|W| / std(W)``), ``seconds`` (training wall-clock time) and, for every accuracy metric ``m``
+    in ``metrics`` and split ``s`` in ``splits``, ``"{s}.{m}"``: accuracy in % on that split. Accuracy metrics:
+    ``fp`` (full precision); ``ptq{b}_{grid}_{channel|tensor}`` (``b``-bit min/max weight-only PTQ on ``grid``, one
+    range per output channel / per tensor, see :func:`ptq_metric`); ``kmeans{b}`` (``b``-bit k-means palette per
+    layer). ``splits`` is ``["val", "test"]`` when a validation set was given, else ``["test"]``.
+    ``models[variant]``: the first seed's trained float model (eval mode); ``weights[variant][layer]``: its weights
+    (CPU copies); ``layer_ratios[variant]``: its :func:`range_ratio` per layer; ``histories[variant]``: one
+    regularizer :attr:`~_RangeRegularizer.history` per seed, ``(steps, len(layers))`` (α for soft-min-max, ``|M|``
+    for margin; empty for L∞, absent for a variant without a regularizer module). ``layers``: the layers measured.
     """
 
     variants: list[str]
     seeds: list[int]
     layers: list[str]
     metrics: list[str]
+    splits: list[str] = field(default_factory=lambda: ["test"])
     rows: list[dict[str, object]] = field(default_factory=list)
     models: dict[str, nn.Module] = field(default_factory=dict)
     weights: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
     layer_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
+    histories: dict[str, list[torch.Tensor]] = field(default_factory=dict)
 
-    def _check(self, variant: str, metric: str) -> None:
+    def _key(self, variant: str, metric: str, split: str | None) -> str:
         if variant not in self.variants:
             raise ValueError(f"variant must be one of {self.variants}, got {variant!r}")
+        if metric in _MODEL_METRICS:
+            if split is not None:
+                raise ValueError(f"{metric!r} is a property of the trained model: leave split=None, got {split!r}")
+            return metric
         if metric not in self.metrics:
-            raise ValueError(f"metric must be one of {self.metrics}, got {metric!r}")
+            raise ValueError(f"metric must be one of {self.metrics + list(_MODEL_METRICS)}, got {metric!r}")
+        split = "test" if split is None else split
+        if split not in self.splits:
+            raise ValueError(f"split must be one of {self.splits} (pass val= to measure 'val'), got {split!r}")
+        return f"{split}.{metric}"
 
-    def values(self, variant: str, metric: str) -> list[float]:
-        """``metric`` of ``variant``, one value per seed (in ``seeds`` order)."""
-        self._check(variant, metric)
-        return [float(r[metric]) for r in self.rows if r["variant"] == variant]  # type: ignore[arg-type]
+    def values(self, variant: str, metric: str, split: str | None = None) -> list[float]:
+        """``metric`` of ``variant`` on ``split`` (default ``"test"``; ``None`` for ``range_ratio``/``seconds``),
+        one value per seed in ``seeds`` order."""
+        key = self._key(variant, metric, split)
+        return [float(r[key]) for r in self.rows if r["variant"] == variant]  # type: ignore[arg-type]
 
-    def mean(self, variant: str, metric: str) -> float:
-        """Mean of ``metric`` over the seeds for ``variant``."""
-        vals = self.values(variant, metric)
-        return sum(vals) / len(vals)
+    def mean(self, variant: str, metric: str, split: str | None = None) -> float:
+        """Mean over the seeds of :meth:`values`."""
+        return statistics.fmean(self.values(variant, metric, split))
 
-    def summary(self) -> list[dict[str, object]]:
-        """One dict per variant: ``variant``, ``runs`` (seeds) and the mean over seeds of every metric."""
+    def std(self, variant: str, metric: str, split: str | None = None) -> float:
+        """Sample standard deviation over the seeds of :meth:`values` (``nan`` for one seed)."""
+        vals = self.values(variant, metric, split)
+        return statistics.stdev(vals) if len(vals) > 1 else float("nan")
+
+    def summary(self, split: str = "test") -> list[dict[str, object]]:
+        """One dict per variant: ``variant``, ``runs`` (seeds), mean ``range_ratio`` and ``seconds``, and the mean
+        over seeds of every accuracy metric on ``split``."""
         return [
-            {"variant": v, "runs": len(self.values(v, "fp"))} | {m: self.mean(v, m) for m in self.metrics}
+            {"variant": v, "runs": len(self.values(v, "range_ratio"))}
+            | {m: self.mean(v, m) for m in _MODEL_METRICS}
+            | {m: self.mean(v, m, split) for m in self.metrics}
             for v in self.variants
         ]
+
+    def choose(
+        self, variants: Sequence[str] | None = None, metrics: Sequence[str] | None = None, *, split: str = "val"
+    ) -> tuple[str, str]:
+        """The ``(variant, metric)`` pair with the highest mean accuracy over the seeds on ``split`` (default the
+        validation set: choose there, report on test), among ``variants`` × ``metrics`` (default all). Ties go to
+        the first in the given order. E.g. ``choose(["L∞", "margin"], ["ptq2_full_channel"])`` picks a regularizer;
+        ``choose(["baseline"], two_bit_grids)`` the baseline's best grid."""
+        variants = list(self.variants if variants is None else variants)
+        metrics = list(self.metrics if metrics is None else metrics)
+        if not variants or not metrics:
+            raise ValueError(f"variants and metrics must not be empty, got {variants} and {metrics}")
+        if split not in self.splits:
+            raise ValueError(f"split must be one of {self.splits} (pass val= to measure 'val'), got {split!r}")
+        if any(m in _MODEL_METRICS for m in metrics):
+            raise ValueError(f"metrics must be accuracy metrics {self.metrics}, got {metrics}")
+        pairs = [(v, m) for v in variants for m in metrics]
+        return max(pairs, key=lambda vm: self.mean(vm[0], vm[1], split))  # max keeps the first of equal ones
+
+    def gain(
+        self,
+        variant: str,
+        metric: str,
+        *,
+        baseline: str = "baseline",
+        baseline_metric: str | None = None,
+        split: str = "test",
+    ) -> Gain:
+        """Per-seed accuracy of ``variant`` on ``metric`` minus ``baseline`` on ``baseline_metric`` (default the
+        same metric), on ``split``, as a :class:`Gain` (mean, std, smallest seed's gain)."""
+        base_metric = metric if baseline_metric is None else baseline_metric
+        a, b = self.values(variant, metric, split), self.values(baseline, base_metric, split)
+        return Gain(variant, metric, baseline, base_metric, split, [x - y for x, y in zip(a, b, strict=True)])
+
+
+_MODEL_METRICS = ("range_ratio", "seconds")
 
 
 def _check_bit_list(name: str, bits: object, hi: int) -> list[int]:
@@ -326,6 +501,7 @@ def compare_regularizers(
     test: object,
     *,
     variants: Mapping[str, Callable[[nn.Module], nn.Module] | None],
+    val: object | None = None,
     seeds: Sequence[int] = (0,),
     epochs: int = 10,
     lr: float = 0.05,
@@ -335,9 +511,8 @@ def compare_regularizers(
     schedule: str | None = "cosine",
     batch_size: int = 64,
     layers: Iterable[str] | None = None,
-    ptq_bits: Sequence[int] = (2, 4),
-    per_channel: Sequence[bool] = (True, False),
-    kmeans_bits: Sequence[int] = (1, 2),
+    ptq: Sequence[str] = DEFAULT_PTQ,
+    kmeans_bits: Sequence[int] = (2, 1),
     device: str | torch.device | None = None,
     progress: bool | None = None,
 ) -> R2Comparison:
@@ -346,20 +521,25 @@ def compare_regularizers(
     For every seed, and every ``variants`` entry ``name -> factory``: ``model = make_model(seed)``, ``reg =
     factory(model)`` (``None`` as the factory, or a factory returning ``None``, trains without a regularizer: the
     baseline), then ``effdl.fit(model, train, extra_loss=reg, seed=seed, ...)`` with the recipe given here (the
-    same for every variant; ``weight_decay`` applies to all, so R² comes *on top* of the usual training). Then, on
-    ``test``: the full-precision accuracy; the mean :func:`range_ratio` over ``layers``; for each ``ptq_bits`` and
-    ``per_channel`` choice, the accuracy after symmetric min/max weight-only fake quantization
-    (:func:`effdl.compress.quant.quantize_weights_` on a copy; activations stay float); for each ``kmeans_bits``, the
-    accuracy after k-means palettization (:func:`effdl.compress.palettize.palettize_` on a copy).
+    same for every variant; ``weight_decay`` applies to all the model's weights, so R² comes *on top* of the usual
+    training; the regularizer's own α or margins get no decay). Then, on ``val`` (if given) and on ``test``: the
+    full-precision accuracy; for each ``ptq`` name, the accuracy after min/max weight-only fake quantization on that
+    grid (:func:`effdl.compress.quant.quantize_weights_` on a copy; activations stay float); for each
+    ``kmeans_bits``, the accuracy after k-means palettization (:func:`effdl.compress.palettize.palettize_` on a
+    copy, seeded by the seed). Nothing is fine-tuned after compression. Choose on ``val``
+    (:meth:`R2Comparison.choose`), report on ``test`` (:meth:`R2Comparison.gain`).
 
     Args:
         make_model: ``seed -> nn.Module``, a fresh untrained model (e.g. ``lambda s: effdl.build(..., seed=s)``).
         train, test: data as :func:`effdl.fit` / :func:`effdl.evaluate` take it.
         variants: ``{name: factory}``, ``factory(model) -> regularizer module`` (or ``None`` for the baseline).
+        val: held-out data for choices (never trained on, e.g. from :func:`effdl.core.holdout.train_val_split`).
         seeds: the seeds; each seeds the initial weights (through ``make_model``) and the batch order.
         epochs, lr, optimizer, momentum, weight_decay, schedule, batch_size, device: passed to :func:`effdl.fit`.
         layers: Conv2d/Linear layer names that are measured, quantized and palettized (default: all of them).
-        ptq_bits: weight bit-widths for PTQ (1..16); per_channel: which granularities (True = per output channel).
+        ptq: PTQ schemes as metric names ``ptq{bits}_{grid}_{channel|tensor}`` (:func:`ptq_metric`; grid in
+            :data:`PTQ_GRIDS`); default 4-bit full grid per channel, 2-bit on every grid per channel, and 2-bit full
+            grid per tensor.
         kmeans_bits: bit-widths for k-means palettization (1..8, ``2**bits`` centroids per layer).
         progress: one tqdm bar over the runs (default on unless ``EFFDL_PROGRESS=0``); ``fit``'s own bars are off.
 
@@ -386,21 +566,24 @@ def compare_regularizers(
         raise ValueError(f"seeds must be ints >= 0, got {list(seeds)}")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds has duplicates: {list(seeds)}")
-    ptq_list = _check_bit_list("ptq_bits", ptq_bits, 16)
+    if isinstance(ptq, str | bytes) or not isinstance(ptq, Sequence):
+        raise TypeError(f"ptq must be a sequence of names such as ('ptq2_full_channel',), got {ptq!r}")
+    ptq_list = list(ptq)
+    ptq_configs = {name: _ptq_config(name, "ptq") for name in ptq_list}
+    if len(ptq_configs) != len(ptq_list):
+        raise ValueError(f"ptq has duplicates: {ptq_list}")
     kmeans_list = _check_bit_list("kmeans_bits", kmeans_bits, 8)
-    if isinstance(per_channel, bool) or not isinstance(per_channel, Sequence) or not per_channel:
-        raise TypeError(f"per_channel must be a non-empty sequence of bools such as (True, False), got {per_channel!r}")
-    if not all(isinstance(pc, bool) for pc in per_channel) or len(set(per_channel)) != len(per_channel):
-        raise ValueError(f"per_channel must hold distinct bools, got {list(per_channel)}")
     layer_arg = None if layers is None else ([layers] if isinstance(layers, str) else list(layers))
 
-    metrics = ["fp", "range_ratio"]
-    metrics += [f"ptq{b}_{'channel' if pc else 'tensor'}" for b in ptq_list for pc in per_channel]
-    metrics += [f"kmeans{b}" for b in kmeans_list] + ["seconds"]
-    result = R2Comparison(variants=list(variants), seeds=[int(s) for s in seeds], layers=[], metrics=metrics)
+    metrics = ["fp", *ptq_list, *(f"kmeans{b}" for b in kmeans_list)]
+    splits = {"val": val, "test": test} if val is not None else {"test": test}
+    result = R2Comparison(
+        variants=list(variants), seeds=[int(s) for s in seeds], layers=[], metrics=metrics, splits=list(splits)
+    )
 
-    def accuracy(model: nn.Module) -> float:
-        return 100 * evaluate(model, test).accuracy
+    def accuracies(model: nn.Module, metric: str, row: dict[str, object]) -> None:
+        for split, data in splits.items():
+            row[f"{split}.{metric}"] = 100 * evaluate(model, data).accuracy
 
     bar = tqdm(total=len(seeds) * len(variants), desc="R² runs", unit="model", disable=not progress_enabled(progress))
     try:
@@ -434,18 +617,20 @@ def compare_regularizers(
                 seconds = time.perf_counter() - start
                 model.eval()
                 ratios = range_ratio(model, layers=chosen)
-                row: dict[str, object] = {"variant": name, "seed": seed, "fp": accuracy(model)}
+                row: dict[str, object] = {"variant": name, "seed": seed}
                 row["range_ratio"] = sum(ratios.values()) / len(ratios)
-                for b in ptq_list:
-                    for pc in per_channel:
-                        q = quantize_weights_(copy.deepcopy(model), bits=b, per_channel=pc, layers=chosen)
-                        row[f"ptq{b}_{'channel' if pc else 'tensor'}"] = accuracy(q)
+                row["seconds"] = seconds
+                accuracies(model, "fp", row)
+                for metric, cfg in ptq_configs.items():
+                    q = quantize_weights_(copy.deepcopy(model), layers=chosen, **cfg)  # type: ignore[arg-type]
+                    accuracies(q, metric, row)
                 for b in kmeans_list:
                     q = copy.deepcopy(model)
                     palettize_(q, bits=b, layers=chosen, seed=seed)
-                    row[f"kmeans{b}"] = accuracy(q)
-                row["seconds"] = seconds
+                    accuracies(q, f"kmeans{b}", row)
                 result.rows.append(row)
+                if isinstance(reg, _RangeRegularizer):
+                    result.histories.setdefault(name, []).append(reg.history)
                 if name not in result.weights:  # the first seed's model, for histograms
                     result.layers = chosen
                     result.models[name] = model
