@@ -19,6 +19,7 @@ __all__ = [
     "activation_memory_curves",
     "bits_accuracy_curves",
     "codec_comparison",
+    "codesign_front",
     "codesign_scatter",
     "compression_robustness",
     "distill_sweep_heatmap",
@@ -1862,5 +1863,94 @@ def codesign_scatter(rows: Sequence[Mapping[str, Any]], *, retention_us: float, 
         xaxis_type="log",
         template="plotly_white",
         height=420,
+    )
+    return fig
+
+
+def codesign_front(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    energy: str = "energy_uj_per_sample",
+    accuracy: str = "val_accuracy",
+    group: str = "kind",
+    min_accuracy: float | None = None,
+    chosen: str | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """The co-design space: accuracy (%) against training energy (µJ per sample, log axis), one marker trace per
+    ``row[group]`` (first-seen order), the Pareto front over all rows (lower energy, higher accuracy) as a line,
+    the declared accuracy constraint ``min_accuracy`` as a dashed horizontal line, and the ``chosen`` row (its
+    ``config``) as a star. ``rows``: dicts with ``config`` (a label), ``energy``, ``accuracy`` and ``group``
+    keys. Trace order: the groups, the front, the constraint (when given), the chosen point (when given)."""
+    if not rows:
+        raise ValueError("rows is empty: nothing to plot")
+    for i, r in enumerate(rows):
+        missing = [k for k in ("config", energy, accuracy, group) if k not in r]
+        if missing:
+            raise ValueError(f"rows[{i}] has no {missing}; need config, {energy}, {accuracy} and {group}")
+    xs = [float(r[energy]) for r in rows]
+    ys = [float(r[accuracy]) for r in rows]
+    if min(xs) <= 0:
+        raise ValueError(f"{energy} must be > 0 for the log axis, got {min(xs)}")
+    fig = go.Figure()
+    palette = px.colors.qualitative.Plotly
+    for i, name in enumerate(dict.fromkeys(str(r[group]) for r in rows)):
+        mine = [j for j, r in enumerate(rows) if str(r[group]) == name]
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[j] for j in mine],
+                y=[ys[j] for j in mine],
+                mode="markers",
+                name=name,
+                marker={"size": 9, "color": palette[i % len(palette)]},
+                text=[str(rows[j]["config"]) for j in mine],
+                hovertemplate="%{text}<br>%{x:.3g} µJ per sample<br>accuracy %{y:.2f}%<extra>" + name + "</extra>",
+            )
+        )
+    front = sorted(pareto_front(list(zip(xs, ys, strict=True)), maximize=(False, True)), key=lambda j: xs[j])
+    fig.add_trace(
+        go.Scatter(
+            x=[xs[j] for j in front],
+            y=[ys[j] for j in front],
+            mode="lines",
+            line={"dash": "dot", "color": "grey"},
+            name="Pareto front",
+            text=[str(rows[j]["config"]) for j in front],
+            hovertemplate="%{text}<extra>Pareto front</extra>",
+        )
+    )
+    if min_accuracy is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[min(xs) / 1.2, max(xs) * 1.2],
+                y=[float(min_accuracy)] * 2,
+                mode="lines",
+                line={"color": "black", "dash": "dash"},
+                name=f"constraint: accuracy ≥ {float(min_accuracy):.2f}%",
+            )
+        )
+    if chosen is not None:
+        hits = [j for j, r in enumerate(rows) if str(r["config"]) == chosen]
+        if not hits:
+            raise ValueError(f"chosen={chosen!r} is no row's config")
+        j = hits[0]
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[j]],
+                y=[ys[j]],
+                mode="markers+text",
+                marker={"symbol": "star", "size": 16, "color": "gold", "line": {"color": "black", "width": 1}},
+                text=[chosen],
+                textposition="bottom right",
+                name="chosen",
+            )
+        )
+    fig.update_layout(
+        title=title or "co-design: accuracy against training energy, with the Pareto front",
+        xaxis_title="training energy per sample (µJ, log)",
+        yaxis_title=f"{label(accuracy)}",
+        xaxis_type="log",
+        template="plotly_white",
+        height=460,
     )
     return fig
