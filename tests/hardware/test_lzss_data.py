@@ -141,7 +141,8 @@ def test_csr_indices_and_streams_by_hand():
     assert s["column indices (int32)"].tolist() == [1, 4, 5, 0, 3, 5]
     assert s["column gaps (uint16)"].tolist() == [1, 3, 1, 0, 3, 2]  # a row's first column, then differences
     assert s["row pointers (int32)"].tolist() == [0, 3, 3, 6]
-    assert s["values (int8 codes)"].tolist() == [42, 85, 127, -32, 127, 16]  # per-row scale max|w| / 127
+    # the full 8-bit grid: per-row step max|w| / 128, codes −128..127, so max|w| itself lands on 127
+    assert s["values (int8 codes)"].tolist() == [43, 85, 127, -32, 127, 16]
     assert s["scales (fp32)"].dtype == np.float32 and s["scales (fp32)"].size == 3
     with pytest.raises(ValueError, match="bits"):
         data.csr_streams(m, bits=9)
