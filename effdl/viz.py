@@ -50,6 +50,7 @@ __all__ = [
     "soft_targets_bars",
     "sparsity_tradeoff",
     "training_curves",
+    "trajectory_curves",
     "weight_histograms",
 ]
 
@@ -923,6 +924,47 @@ def grouped_seed_bars(
         scattermode="group",
         template="plotly_white",
         height=430,
+    )
+    return fig
+
+
+def trajectory_curves(
+    history: Any,
+    layers: Sequence[str],
+    *,
+    relative: bool = True,
+    ylabel: str = "hardness α",
+    title: str | None = None,
+) -> go.Figure:
+    """A learned per-layer value over training, one line per layer: ``history`` ``(steps, len(layers))`` (a tensor
+    or nested list, e.g. ``SoftMinMaxRegularizer.history``: α used at each step). ``relative`` plots the change
+    since the first step, ``value − value[0]``, so that small moves show; hover gives the value itself."""
+    h = torch.as_tensor(history, dtype=torch.float64)
+    if h.ndim != 2 or h.shape[0] == 0:
+        raise ValueError(f"history must be (steps, layers) with at least one step, got shape {tuple(h.shape)}")
+    if len(layers) != h.shape[1]:
+        raise ValueError(f"layers must name the {h.shape[1]} columns of history, got {len(layers)} names")
+    steps = list(range(1, h.shape[0] + 1))
+    fig = go.Figure()
+    for j, name in enumerate(layers):
+        col = h[:, j]
+        y = (col - col[0]) if relative else col
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=y.tolist(),
+                mode="lines",
+                name=str(name),
+                customdata=col.tolist(),
+                hovertemplate=f"{name}<br>step %{{x}}: {ylabel} %{{customdata:.6g}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title or f"{ylabel} per layer during training",
+        xaxis_title="training step",
+        yaxis_title=f"{ylabel} − its initial value" if relative else ylabel,
+        template="plotly_white",
+        height=400,
     )
     return fig
 
