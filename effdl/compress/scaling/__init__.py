@@ -11,19 +11,23 @@ study at laptop scale with the workbench's character language model (:class:`eff
   :func:`lm_windows`, :func:`evaluate_lm`. The baseline to beat is the corpus' unigram entropy
   (:func:`unigram_entropy_bits`, re-exported from :mod:`effdl.core.data`).
 - Training: :func:`train_lm` (AdamW, linear warm-up then a *constant* learning rate, so a run stopped early is the
-  same as a run given a smaller budget) under a budget of steps and/or wall-clock seconds, logging an
-  :class:`LMCurve` (step, training seconds, cumulative training FLOPs, train and validation bits/char).
-  :func:`scale_grid` trains a list of sizes on the same batches.
+  same as a run given a smaller budget) under a budget of steps, wall-clock seconds and/or training FLOPs, logging
+  an :class:`LMCurve` (step, training seconds, cumulative training FLOPs, train and validation bits/char).
+  :func:`scale_grid` trains a list of sizes on the same batches; ``flops=`` gives every size the same training
+  compute (Li et al. compare sizes at equal training time), so a larger model does fewer steps.
+- Modules: :mod:`.lm` (windows, evaluation, training), :mod:`.budget` (the grid and reading it at a budget),
+  :mod:`.robustness` (compression, size against loss, :func:`compare_robustness`); everything is re-exported here.
 - FLOPs: measured, not assumed: ``count_flops`` (``torch.utils.flop_counter``) on one forward pass of a training
   batch, times 3 for forward + backward (the backward pass costs about twice the forward). Kaplan et al. 2020's
   formula ``6 · N · tokens`` (N = non-embedding parameters) is logged next to it: the measured count is larger
   because it includes the LM head (``2 · vocab · width`` per token) and attention's ``q·kᵀ`` and ``att·v``.
-- Compression: :func:`compress_curve` prunes (magnitude, one-shot, no fine-tuning) and/or quantizes (symmetric,
-  per-output-channel post-training quantization of the weights) copies of a trained model and measures bits/char
-  against the compressed size (:func:`compressed_model_bits`).
+- Compression: :func:`compress_curve` prunes (magnitude; one-shot, or followed by ``finetune_steps`` of retraining
+  with the mask fixed, the dense reference retrained alike) and/or quantizes (symmetric, per-output-channel
+  post-training quantization of the weights) copies of a trained model and measures bits/char against the
+  compressed size (:func:`compressed_model_bits`).
 - Acceptance helpers: :func:`steps_to_reach` (and :func:`to_reach` on any axis), :func:`loss_at` (the loss of a run
   at a budget), :func:`best_at_budget` (the compute-optimal size), :func:`size_loss_frontier`,
-  :func:`best_under`, :func:`large_vs_small`.
+  :func:`best_under`, :func:`large_vs_small`, :func:`relative_increase`, :func:`compare_robustness`.
 
 **Which weights are compressed.** :func:`compressible_layers`: every ``nn.Linear`` whose weight is not shared with an
 ``nn.Embedding``, i.e. for the TinyTransformer the blocks' attention and MLP matrices (the non-embedding parameters of
