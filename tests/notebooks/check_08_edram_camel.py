@@ -1,21 +1,22 @@
-"""Assertions on the numbers notebook 08 (on-device training with eDRAM, CAMEL) records in QUICK mode.
+"""Assertions on the numbers notebook 08 (on-device training with eDRAM, CAMEL) records.
 
-Measured in QUICK mode (RevNet/PlainResNet with 16 channels, depth 2, 2 epochs on 2,000 digits; 35 s at load 1,
-several times that at load 5–7): reconstruction error 1.8e-7, gradient difference 7.5e-7; activation memory at depth 8
-(batch 16): the PlainResNet's stack 16.0× the memory-saving reversible stack's (plain-autograd RevNet stack 20.0×),
-whole models 4.1×, the reversible stack flat (factor 1.000); accuracy RevNet 89.3%, PlainResNet 88.3%; trained
-models in the simulator (batch 8): longest lifetime 111.6 → 61.7 µs (1.8×), still 153 refreshes (standard 388),
-energy 1.34×; co-designed (4 channels, depth 96, stem stride 4, batch 4): longest reversible lifetime 2.626 µs,
-0 refreshes against 18,040, 3.02× less energy than standard + SRAM (2.77× less than standard + eDRAM), 2 of 4
-swept configurations refresh-free. The simulator is deterministic, so the co-design numbers are asserted tightly;
-a change there means the model changed.
-Full mode (32 channels, depth 4, 2 epochs on 4,000 digits; 48 s at load 1.4): reconstruction 3.6e-7, gradients
-1.9e-6; memory 16.0× (stack) and 4.2× (whole model); accuracy RevNet 95.2%, PlainResNet 95.9%; trained models
-405 → 117 µs (3.5×), 579 refreshes (standard + eDRAM 166: it spills instead), energy 1.28×; co-design as in QUICK;
-12 of 27 swept configurations refresh-free.
+QUICK mode (RevNet/PlainResNet with 16 channels, depth 2, 2 epochs on 1,500 digits with 500 held out for validation;
+sweep c4/c8 × depth 4 × stem stride 2/4 × batch 1/4/8, corner c4 d24 s4 b4), seed 0, measured: reconstruction
+1.8e-7, gradients 7.5e-7; memory 16.0× (stack), 4.1× (whole); test accuracy RevNet 86.8%, PlainResNet 84.2%
+(validation 87.8% / 87.0%). Trained models at batch 8: lifetimes 111.6 → 61.7 µs, 137 bank refreshes (153 per
+tensor) against 149 (388) for standard + eDRAM, energy 1.20×. Corner: 2.626 µs, no refresh, standard twin 28 bank
+refreshes (1,552 per tensor); 54.4% validation. Declared constraint: validation ≥ PlainResNet − 2 points = 85.0%;
+3 of 16 configurations meet it; the lowest-energy one is the section-4 RevNet at batch 4 (c16 d2 s2 b4): "saving"
+0.689, i.e. 1.45× MORE energy per sample than the PlainResNet on SRAM at its best batch (4, where it does not
+spill) — no saving at this constraint in QUICK. Energies and refresh counts depend on the
+architecture only (the simulator is deterministic and traces shapes), so they are asserted tightly; accuracies
+loosely.
+
 """
 
 from __future__ import annotations
+
+import math
 
 
 def check(rec: dict) -> None:
@@ -33,30 +34,49 @@ def check(rec: dict) -> None:
     assert rec["edram.memory.plain_growth"] >= 4.0  # the standard stack grows ~linearly (8× from depth 1 to 8)
     assert rec["edram.memory.whole_ratio_plain_vs_rev"] >= 3.0  # stem and head included (measured 4.1)
     assert rec["edram.memory.whole_rev_flatness"] <= 1.01
-    # Accuracy: within 2 points in full mode; QUICK trains 2 epochs on 2,000 digits, so the bound is 5.
+    # Accuracy: QUICK trains 2 epochs on 1,500 digits, so the "as well" bound is 5 points (full: 2).
     assert abs(rec["edram.acc.gap"]) <= 5.0, (rec["edram.acc.revnet"], rec["edram.acc.plain"])
-    assert rec["edram.acc.revnet"] >= 80.0 and rec["edram.acc.plain"] >= 80.0
-    # The trained (uncodesigned) model: the reversible schedule shortens lifetimes and saves energy, but honestly
-    # still needs refreshes on the default 16×16 array at 1 GHz.
+    assert rec["edram.acc.revnet"] >= 75.0 and rec["edram.acc.plain"] >= 75.0
+    # The trained (uncodesigned) model: the reversible schedule shortens lifetimes and saves energy, but still
+    # needs refreshes on the default 16×16 array at 1 GHz — under both refresh models.
     assert rec["edram.trained.lifetime_ratio"] > 1.5
     assert rec["edram.trained.rev_max_lifetime_us"] < rec["edram.trained.std_max_lifetime_us"]
-    # Not fewer refreshes than standard + eDRAM in general: the standard schedule spills most of its long-lived
-    # tensors off chip (no refresh there, DRAM traffic instead); full mode measured 579 against 166.
-    assert rec["edram.trained.rev_refreshes"] > 0 and rec["edram.trained.std_refreshes"] > 0
     assert rec["edram.trained.energy_ratio"] > 1.0
-    # The co-designed configuration, default assumptions: no refresh for reversible, refresh for standard, and
-    # reversible + eDRAM >= 2× below standard + SRAM with spills (measured 2.626 µs, 0 vs 18,040, 3.02×).
-    assert rec["edram.codesign.rev_max_lifetime_us"] < 3.35
+    _refresh_counts(rec, quick=True)
+    # The tiny corner (QUICK: depth 24): refresh-free under both models, the standard twin is not; and it fails
+    # the declared constraint by a wide margin (the prose: "a point on the plane, not the result").
+    assert rec["edram.codesign.config"] == "c4 d24 s4 b4"
     assert abs(rec["edram.codesign.rev_max_lifetime_us"] - 2.626) < 0.01
-    assert rec["edram.codesign.rev_refreshes"] == 0
-    assert rec["edram.codesign.std_refreshes"] == 18040
-    assert rec["edram.codesign.energy_ratio"] >= 2.0
-    assert abs(rec["edram.codesign.energy_ratio"] - 3.02) < 0.01, rec["edram.codesign.energy_ratio"]
-    assert rec["edram.codesign.vs_edram_ratio"] > 2.0
-    assert rec["edram.codesign.sram_spill_bytes"] > 0
-    # The co-designed model is small (4 channels on 7 × 7 maps): it learns, but much less than the wider RevNet
-    # (QUICK 65.7% after 2 epochs on 2,000 digits; full 66.5% on 4,000, against 95.2% for the wider RevNet).
-    assert 30.0 < rec["edram.codesign.accuracy"] < rec["edram.acc.revnet"]
+    assert rec["edram.codesign.rev_refreshes"] == 0 and rec["edram.codesign.rev_tensor_refreshes"] == 0
+    assert (rec["edram.codesign.std_bank_refreshes"], rec["edram.codesign.std_tensor_refreshes"]) == (28, 1552)
+    assert rec["edram.codesign.val_accuracy"] < rec["edram.pareto.min_val_accuracy"] - 10.0
     assert 1 <= rec["edram.sweep.refresh_free"] < rec["edram.sweep.configs"]
-    # The widget opens on the co-designed model with the defaults: the same simulation.
+    # The widget opens on the corner with the defaults: the same simulation.
     assert abs(rec["edram.widget.energy_ratio"] - rec["edram.codesign.energy_ratio"]) < 1e-9
+    # The co-design result at the declared constraint (2 points below the PlainResNet on validation).
+    assert rec["edram.pareto.tolerance_points"] == 2.0
+    assert rec["edram.pareto.constraint_met"] is True and rec["edram.pareto.configs_meeting"] >= 1
+    # QUICK: the only qualifying network is the section-4 RevNet; at its cheapest batch it costs 1.45× the
+    # energy per sample of the PlainResNet on SRAM at the baseline's best batch (deterministic energies).
+    assert rec["edram.pareto.chosen"] == "c16 d2 s2 b4", rec["edram.pareto.chosen"]
+    assert math.isclose(rec["edram.pareto.saving"], 0.689, abs_tol=0.005), rec["edram.pareto.saving"]
+    assert math.isclose(rec["edram.pareto.saving_tensor_refresh"], 0.752, abs_tol=0.005)
+    assert rec["edram.pareto.saving"] < 1.0  # "no saving at this constraint"
+
+
+def _refresh_counts(rec: dict, *, quick: bool) -> None:
+    """Bank and per-tensor refresh counts of the trained models (deterministic: they depend on shapes only)."""
+    want = TRAINED_QUICK if quick else TRAINED_FULL
+    got = tuple(
+        rec[f"edram.trained.{k}"]
+        for k in ("rev_bank_refreshes", "rev_tensor_refreshes", "std_bank_refreshes", "std_tensor_refreshes")
+    )
+    assert got == want, got
+    # The energy uses the bank count (the default), and a bank refresh rewrites whole banks: more bytes here.
+    assert rec["edram.trained.rev_refreshes"] == got[0] and rec["edram.trained.std_refreshes"] == got[2]
+    assert rec["edram.trained.rev_bank_refresh_uj"] > rec["edram.trained.rev_tensor_refresh_uj"] > 0
+
+
+# (reversible bank, reversible per tensor, standard + eDRAM bank, standard + eDRAM per tensor)
+TRAINED_QUICK = (137, 153, 149, 388)
+TRAINED_FULL = (844, 579, 120, 166)
