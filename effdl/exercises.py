@@ -747,8 +747,9 @@ def check_lzss_blob_size(
 
 def check_refresh_count(answer: int | None, *, lifetime_us: float = 11.0, retention_us: float = 3.35) -> bool:
     """Exercise: how many times must an eDRAM tensor that stays on chip ``lifetime_us`` µs be refreshed when the
-    cells hold their charge ``retention_us`` µs? The simulator's rule (:mod:`effdl.hardware.edram`): one refresh
-    just before each retention period runs out, none for the last one, so ``ceil(t / R) − 1``."""
+    cells hold their charge ``retention_us`` µs? The simulator's per-tensor rule (:mod:`effdl.hardware.edram`,
+    ``refresh="tensor"``): one refresh just before each retention period runs out, none for the last one, so
+    ``ceil(t / R) − 1``. (Periodic bank refresh, the simulator's default, refreshes whole banks instead.)"""
     import math
 
     if _missing(answer):
