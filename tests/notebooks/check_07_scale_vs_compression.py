@@ -4,7 +4,8 @@ QUICK trains the grid's smallest and largest sizes, w64-d1 (60,480 parameters) a
 training compute: 600 steps of w64-d1 (32 × 64 characters), i.e. 469 GFLOP, of which w128-d2 affords 87 steps.
 The largest is also trained 600 steps for the second view (equal steps). ``check`` runs on seeds 0, 1 and 2
 (``pytest -m seeds``) and asserts what held on all three, with a tolerance below the smallest value seen;
-``check_full`` asserts the README's full-mode figures (seed 0, its docstring and comments). Measured (2 CPU cores, torch 2.14), seeds 0 / 1 / 2:
+``check_full`` asserts the README's full-mode figures (seed 0; see its docstring and comments). QUICK, measured with
+torch 2.14 on CPU, seeds 0 / 1 / 2:
 
 - equal compute, final bits/char: w64-d1 2.804 / 2.781 / 2.800, w128-d2 3.381 / 3.369 / 3.375 (small ahead by
   0.577 / 0.588 / 0.575); equal steps: w128-d2 2.534 / 2.505 / 2.541, reaching w64-d1's final loss in 350 / 350 / 400
