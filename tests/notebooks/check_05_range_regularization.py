@@ -1,47 +1,74 @@
-"""Assertions on the numbers notebook 05 (range regularization, R²) records in QUICK mode (one seed)."""
+"""Assertions on the numbers notebook 05 (range regularization, R²) records.
+
+``check``: QUICK mode (one seed), run on seeds 0, 1 and 2. ``check_full``: full mode (three seeds, seed 0 first), the
+figures the README quotes, within the stated tolerances.
+"""
 
 from __future__ import annotations
 
 from effdl import build, count_params
 
 VARIANTS = ("linf", "margin", "softminmax")
-METRICS = ("fp_accuracy", "ptq4_channel", "ptq4_tensor", "ptq2_channel", "ptq2_tensor", "kmeans2", "kmeans1")
+GRIDS = ("restricted", "full", "affine", "midrise", "kmeans")
+GRID_METRIC = {g: f"ptq2_{g}_channel" for g in GRIDS[:4]} | {"kmeans": "kmeans2"}
+METRICS = ("fp_accuracy", "ptq4_full_channel", "ptq2_full_tensor", *GRID_METRIC.values())
 
 
-def check(rec: dict) -> None:
-    # The model the notebook says it trains, and a working baseline.
+def _common(rec: dict) -> None:
+    """What holds in every mode: the model, the split, sane accuracies, and the numbers the prose derives."""
     assert rec["r2.params"] == count_params(build("mobilenetv1", "mnist5k", width=0.5, depth=6))
     assert rec["r2.layers"] == 14  # stem + 6 × (depthwise, pointwise) + classifier
-    assert rec["r2.seeds"] >= 1
+    assert (rec["r2.n_train"], rec["r2.n_val"]) == (3500, 500)  # validation carved out of the 4,000 training digits
+    assert rec["r2.bits"] == 2
     assert rec["r2.baseline.fp_accuracy"] >= 90.0, f"baseline only {rec['r2.baseline.fp_accuracy']:.1f}%"
     for key in ("baseline", *VARIANTS):
         for metric in METRICS:
             assert 0.0 <= rec[f"r2.{key}.{metric}"] <= 100.0, (key, metric)
-        # 4-bit PTQ costs little for every model: outliers matter when the grid is coarse.
-        assert rec[f"r2.{key}.ptq4_channel"] >= rec[f"r2.{key}.fp_accuracy"] - 3.0, key
+    # The 4-bit sentence only says "outliers matter when the grid gets coarse" when fp4_drop_max <= 3; measured 16.6
+    # (seed 0: R² models lose 5-17 points at 4 bits on the full grid, whose top level is one step short of max|w|).
 
-    base_ratio = rec["r2.baseline.range_ratio"]
-    base_2bit = rec["r2.baseline.ptq2_channel"]
     for key in VARIANTS:
-        # Acceptance: every R² loss shrinks max|W| / std(W) (mean over the layers) at least 1.5× below the baseline.
-        # Measured (seed 0): baseline 2.86, L∞ 1.58, margin 1.59, soft-min-max 1.59 (≈1.8×).
+        # Every R² loss shrinks max|W| / std(W) (mean over the layers) at least 1.5× below the baseline.
         reduction = rec[f"r2.{key}.range_reduction"]
-        assert abs(reduction - base_ratio / rec[f"r2.{key}.range_ratio"]) < 1e-9
         assert reduction >= 1.5, f"{key}: range ratio only {reduction:.2f}× below the baseline"
-        # Acceptance: full-precision accuracy within 1 point of the baseline (it was higher for all three on seed 0).
+        # Full-precision accuracy within 1 point of the baseline.
         fp_gap = rec[f"r2.{key}.fp_accuracy"] - rec["r2.baseline.fp_accuracy"]
         assert fp_gap >= -1.0, f"{key}: float accuracy {fp_gap:+.2f} points against the baseline"
-        assert abs(rec[f"r2.{key}.ptq2_gain_points"] - (rec[f"r2.{key}.ptq2_channel"] - base_2bit)) < 1e-9
 
-    # Acceptance (QUICK): the best R² model is not below the baseline at 2-bit per-channel weight PTQ.
-    # Measured on seed 0: baseline 28.5%, best (soft-min-max) 88.6%; the full run's 3-seed mean gain is far above the
-    # issue's 5 points.
-    best = rec["r2.best"]
-    assert best in VARIANTS
-    assert rec[f"r2.{best}.ptq2_channel"] == max(rec[f"r2.{k}.ptq2_channel"] for k in VARIANTS)
-    assert abs(rec["r2.best.ptq2_gain_points"] - (rec[f"r2.{best}.ptq2_channel"] - base_2bit)) < 1e-9
-    assert rec["r2.best.ptq2_gain_points"] >= 0.0, f"best R² {rec['r2.best.ptq2_gain_points']:+.2f} points at 2 bits"
-    assert rec["r2.worst.ptq2_gain_points"] == min(rec[f"r2.{k}.ptq2_gain_points"] for k in VARIANTS)
-    assert rec["r2.best.ptq2_gain_min_seed"] <= rec["r2.best.ptq2_gain_points"] + 1e-9
-    best_tensor = max(rec[f"r2.{k}.ptq2_tensor"] for k in VARIANTS)
-    assert abs(rec["r2.best.ptq2_tensor_gain_points"] - (best_tensor - rec["r2.baseline.ptq2_tensor"])) < 1e-9
+    # Choices were made among the right candidates (on validation: the notebook passes split="val").
+    assert rec["r2.headline.variant"] in VARIANTS
+    assert rec["r2.headline.grid"] in ("restricted", "full", "affine", "midrise", "k-means")
+    assert rec["r2.headline.baseline_grid"] in ("restricted", "full", "affine", "midrise", "k-means")
+    for g in GRIDS:
+        assert rec[f"r2.grid.{g}.chosen"] in VARIANTS
+
+    # Section 2's sentence: at α = 100 the range term's slope is positive (pulls α down) and tiny.
+    assert 0.0 < rec["r2.alpha.slope_at_init"] < 1e-3, rec["r2.alpha.slope_at_init"]
+    # Section 4: "no layer's α moved by more than X" and, shown when X < 1% of α_init, "in effect a hyper-parameter".
+    assert rec["r2.alpha.max_move"] < 0.01 * rec["r2.alpha.init"], rec["r2.alpha.max_move"]
+    # ... while the margins are learned: their largest relative change is well away from 0.
+    assert rec["r2.margin.max_rel_change"] >= 0.05, rec["r2.margin.max_rel_change"]
+
+
+def check(rec: dict) -> None:
+    _common(rec)
+    assert rec["r2.seeds"] == 1
+    # Section 6: "R²'s gain depends on the grid: from +A on one grid to B on another". Measured (seed 0): restricted
+    # +50.5, full +0.9, affine -1.6, mid-rise -28.5, k-means +42.7 (spread 79 points); asserted: a spread >= 20.
+    gains = [rec[f"r2.grid.{g}.gain_points"] for g in GRIDS]
+    assert max(gains) - min(gains) >= 20.0, gains
+    # Section 7 headline, both sides chosen on validation, 2 bits per weight on both: measured (seed 0) soft-min-max
+    # on k-means 93.0% against the baseline's best grid (affine per channel) 76.4%: +16.6 points. Asserted: the
+    # issue's goal of >= 5 points (the prose states the measured figure, here well above it).
+    assert rec["r2.headline.gain_points"] >= 5.0, rec["r2.headline.gain_points"]
+
+
+def check_full(rec: dict) -> None:
+    _common(rec)
+    assert rec["r2.seeds"] == 3
+    # NOT YET MEASURED: the full run did not finish on the shared 2-core machine (its training cell exceeded the
+    # runner's 1,800 s cell timeout under load). The thresholds below are the issue's goal, to be confirmed or
+    # replaced by the real figure (mean gain with a tolerance) after `pytest -m full -k 05` on an idle machine.
+    assert rec["r2.headline.gain_points"] >= 5.0, rec["r2.headline.gain_points"]  # fair 2-bit gain, mean of 3 seeds
+    assert rec["r2.headline.gain_std"] >= 0.0
+    assert rec["r2.headline.gain_min_seed"] >= 0.0, rec["r2.headline.gain_min_seed"]  # no seed where R² loses
