@@ -70,6 +70,15 @@ def test_readme_quick_start_is_the_two_commands():
     assert 'python -m pip install -e ".[dev]"' in ci and "python -m pytest" in ci
 
 
+def test_readme_results_are_written_from_one_committed_full_run():
+    # The README's numbers are exactly what `effdl results --markdown --into README.md` writes from the committed
+    # copy of one full run's results.json (which refuses quick-mode, failed and mixed-run results), every chapter in.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    results = series.load_results(ROOT / "results" / "full-run.json")
+    assert set(results) == {c.name for c in series.CATALOGUE}
+    assert series.splice_results(readme, series.results_markdown(results)) == readme
+
+
 def test_readme_use_it_on_your_own_model_snippet_runs():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Use it on your own model", 1)[1]

@@ -67,11 +67,16 @@ def check(rec: dict) -> None:
 def check_full(rec: dict) -> None:
     _common(rec)
     assert rec["r2.seeds"] == 3
-    # NOT YET MEASURED: the full run did not finish on the shared 2-core machine (its training cell exceeded the
-    # runner's 1,800 s cell timeout under load). The thresholds below are the issue's goal, to be confirmed or
-    # replaced by the real figure (mean gain with a tolerance) after `pytest -m full -k 05` on an idle machine. The
-    # full run trains the QUICK runs' seeds 0, 1, 2 with the same recipe: QUICK gave +16.6 (seed 0) and +1.2 (seed 1),
-    # so the mean may fall short of 5 and the smallest seed's gain is at most about +1.
-    assert rec["r2.headline.gain_points"] >= 5.0, rec["r2.headline.gain_points"]  # fair 2-bit gain, mean of 3 seeds
-    assert rec["r2.headline.gain_std"] >= 0.0
-    assert rec["r2.headline.gain_min_seed"] >= 0.0, rec["r2.headline.gain_min_seed"]  # no seed where R² loses
+    # Full run of 2026-12-04 (commit fb908f0, seeds 0/1/2): soft-min-max on the 2-bit k-means palette against the
+    # baseline on its best 2-bit grid (affine per channel), both chosen on validation: 90.1% vs 79.6% on test, a fair
+    # gain of +10.5 ± 6.6 points, smallest seed +3.4. The issue's goal is >= 5 points: asserted, with the measured
+    # mean 5.5 points above it as the tolerance for other CPUs. "Ahead on every seed": smallest seed >= +1.
+    assert rec["r2.headline.gain_points"] >= 5.0, rec["r2.headline.gain_points"]
+    assert rec["r2.headline.gain_min_seed"] >= 1.0, rec["r2.headline.gain_min_seed"]
+    assert (rec["r2.headline.variant"], rec["r2.headline.grid"]) == ("softminmax", "k-means")
+    # The grid decides: measured means restricted +35.0, full 0.0 (every model at chance on MobileNet's full 2-bit
+    # grid), affine -2.6, mid-rise -30.7, k-means +45.3. Asserted: R² helps most on k-means and restricted (>= +20)
+    # and hurts on mid-rise (<= -10), the spread the prose teaches.
+    for g in ("kmeans", "restricted"):
+        assert rec[f"r2.grid.{g}.gain_points"] >= 20.0, (g, rec[f"r2.grid.{g}.gain_points"])
+    assert rec["r2.grid.midrise.gain_points"] <= -10.0, rec["r2.grid.midrise.gain_points"]
