@@ -330,7 +330,8 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
     error = None
-    try:
+
+    def execute() -> None:
         pm.execute_notebook(
             src,
             dst,
@@ -341,6 +342,17 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
             execution_timeout=timeout,
             **_kernel_config(),
         )
+
+    try:
+        try:
+            execute()
+        except RuntimeError as err:
+            # jupyter_client picks the kernel's five ports at random and binds them later: two kernels starting at
+            # once (notebooks side by side, pytest-xdist) can collide ("Address already in use"), and the kernel
+            # dies before its first reply. Nothing has run yet then, so one fresh start is safe.
+            if "Kernel died before replying to kernel_info" not in str(err):
+                raise
+            execute()
     except PapermillExecutionError as err:
         source = "\n".join("    " + line for line in (err.source or "").splitlines())
         error = f"cell {err.exec_count} failed with {err.ename}: {err.evalue}\n{source}"

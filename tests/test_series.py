@@ -5,6 +5,7 @@ import platform
 import shutil
 import subprocess
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -351,3 +352,40 @@ def test_markdown_refuses_failed_chapters_and_bad_input():
         series.results_markdown({})
     with pytest.raises(TypeError, match="results must be a mapping"):
         series.results_markdown([("00_tour", {})])
+
+
+def test_a_kernel_that_dies_at_start_is_started_once_more(tmp_path, monkeypatch):
+    # Two kernels starting at once can collide on a random port and die before their first reply: _execute starts
+    # such a notebook once more; any other failure, or a second death, is reported, not retried.
+    import papermill
+
+    calls = []
+
+    def flaky(src, dst, **kwargs):
+        calls.append(dst)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        Path(dst).write_text(Path(src).read_text(encoding="utf-8"), encoding="utf-8")
+
+    src = series.notebooks_dir() / "00_tour.ipynb"
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    out = series._execute("00_tour", str(src), str(tmp_path / "a.ipynb"), {}, 1, 60)
+    assert out["error"] is None and len(calls) == 2
+
+    def dead(src, dst, **kwargs):
+        calls.append(dst)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    calls.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", dead)
+    out = series._execute("00_tour", str(src), str(tmp_path / "b.ipynb"), {}, 1, 60)
+    assert len(calls) == 2 and "Kernel died" in out["error"]
+
+    def other(src, dst, **kwargs):
+        calls.append(dst)
+        raise RuntimeError("something else")
+
+    calls.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", other)
+    out = series._execute("00_tour", str(src), str(tmp_path / "c.ipynb"), {}, 1, 60)
+    assert len(calls) == 1 and "something else" in out["error"]
