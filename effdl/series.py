@@ -78,7 +78,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "FLOPs and latency on a Pareto plot.",
         papers="Menghani 2023 (efficient DL survey); Cheng et al. 2018 (CNN compression survey)",
         quick_s=40,
-        full_s=100,
+        full_s=79,
     ),
     Chapter(
         name="01_pruning",
@@ -87,7 +87,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "gradual pruning with fine-tuning; structured channel pruning with measured FLOPs and latency.",
         papers="Han et al. 2015; Zhu & Gupta 2017 (AGP); Li et al. 2017 (filter pruning); Cheng et al. 2018",
         quick_s=40,
-        full_s=60,
+        full_s=46,
     ),
     Chapter(
         name="02_lowrank",
@@ -96,7 +96,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "factorization of convolutions; rank and energy sliders; fine-tuning recovery.",
         papers="Denton et al. 2014; Jaderberg et al. 2014; Kim et al. 2016 (Tucker-2); Cheng et al. 2018",
         quick_s=20,
-        full_s=30,
+        full_s=24,
     ),
     Chapter(
         name="03_distillation",
@@ -105,7 +105,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "student alone vs distilled over several seeds, hint (feature) losses.",
         papers="Hinton et al. 2015; Romero et al. 2015 (FitNets); Cheng et al. 2018",
         quick_s=15,
-        full_s=30,
+        full_s=27,
     ),
     Chapter(
         name="04_quantization",
@@ -114,7 +114,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "activations from 8 to 2 bits; QAT with STE and LSQ; k-means palettes; real int8 size and latency.",
         papers="Jacob et al. 2018; Krishnamoorthi 2018; Esser et al. 2020 (LSQ); Han et al. 2016 (Deep Compression)",
         quick_s=25,
-        full_s=150,
+        full_s=51,
     ),
     Chapter(
         name="05_range_regularization",
@@ -123,7 +123,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "histograms; accuracy after 2/4-bit PTQ and 1/2-bit k-means against a weight-decay baseline over seeds.",
         papers="Kundu et al. 2023 (R²: Range Regularization for Model Compression and Quantization)",
         quick_s=75,
-        full_s=300,
+        full_s=139,
     ),
     Chapter(
         name="07_scale_vs_compression",
@@ -132,7 +132,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "steps, seconds and FLOPs; pruning and quantization robustness per size; loss against compressed size.",
         papers="Li et al. 2020 (Train Large, Then Compress); Kaplan et al. 2020 (scaling laws)",
         quick_s=70,
-        full_s=240,
+        full_s=310,
     ),
     Chapter(
         name="08_edram_camel",
@@ -142,7 +142,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "refresh and energy simulator with sliders; co-designing the model so its data dies before retention.",
         papers="Zhang et al. 2024 (CAMEL); Gomez et al. 2017 (RevNet); Horowitz 2014; Genc et al. 2021 (Gemmini)",
         quick_s=35,
-        full_s=50,
+        full_s=37,
     ),
     Chapter(
         name="09_lzss_gpu",
@@ -151,7 +151,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         "sliders on real data; a benchmark against zlib, lz4, zstd and blosc2; Deep Compression's tail end to end.",
         papers="Zhang et al. 2023 (GPULZ); Storer & Szymanski 1982 (LZSS); Tian et al. 2020 (cuSZ); Han et al. 2016",
         quick_s=30,
-        full_s=60,
+        full_s=20,
     ),
 )
 
