@@ -691,17 +691,27 @@ def subset(ds: Dataset, n: int, *, seed: int = 0, stratify: bool = True) -> Data
     size = len(ds)  # type: ignore[arg-type]
     _check_int("n", n, low=1, high=size)
     _check_int("seed", seed, low=0)
-    perm = np.random.default_rng(seed).permutation(size)
+    return _take(ds, _draw(ds, n, seed=seed, stratify=stratify))
+
+
+def _draw(ds: Dataset, n: int, *, seed: int, stratify: bool) -> np.ndarray:
+    """Indices of ``n`` examples: the first ``n`` of a ``seed``-ed permutation, per class when ``stratify`` and labels
+    are available (each class keeps its share, largest-remainder rounding). Shared by :func:`subset` and
+    :func:`effdl.core.holdout.train_val_split`, so both draw the same examples for the same seed."""
+    perm = np.random.default_rng(seed).permutation(len(ds))  # type: ignore[arg-type]
     labels = _labels(ds) if stratify else None
     if labels is None:
-        chosen = perm[:n]
-    else:
-        y = labels.numpy()[perm]
-        quota = _quotas(np.bincount(y), n)
-        chosen = np.concatenate([perm[y == k][:q] for k, q in enumerate(quota)])
-    idx = torch.from_numpy(np.sort(chosen))
+        return perm[:n]
+    y = labels.numpy()[perm]
+    quota = _quotas(np.bincount(y), n)
+    return np.concatenate([perm[y == k][:q] for k, q in enumerate(quota)])
+
+
+def _take(ds: Dataset, idx: np.ndarray) -> Dataset:
+    """The examples at ``idx`` in their original order, as the same kind of dataset where possible."""
+    index = torch.from_numpy(np.sort(idx))
     if isinstance(ds, ImageDataset):
-        return ImageDataset(ds.x[idx], ds.y[idx], info=ds.info)
+        return ImageDataset(ds.x[index], ds.y[index], info=ds.info)
     if isinstance(ds, TensorDataset):
-        return TensorDataset(*(t[idx] for t in ds.tensors))
-    return Subset(ds, idx.tolist())
+        return TensorDataset(*(t[index] for t in ds.tensors))
+    return Subset(ds, index.tolist())

@@ -1,8 +1,8 @@
 """Carve a validation split out of a training set, so that choices (a method, a strength, a grid) are made on data
 that is neither trained on nor the test set.
 
-:func:`train_val_split` is :func:`effdl.core.data.subset`'s seeded, per-class draw, returning the held-out examples
-*and* the rest.
+:func:`train_val_split` is :func:`effdl.core.data.subset`'s seeded, per-class draw (the same examples for the same
+seed), returning the held-out examples *and* the rest.
 """
 
 from __future__ import annotations
@@ -10,21 +10,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset, Subset, TensorDataset
+from torch.utils.data import Dataset
 
-from effdl.core.data import ImageDataset, _labels, _quotas
+from effdl.core.data import _draw, _take
 
 __all__ = ["train_val_split"]
-
-
-def _take(ds: Dataset, idx: np.ndarray) -> Dataset:
-    index = torch.from_numpy(np.sort(idx))
-    if isinstance(ds, ImageDataset):
-        return ImageDataset(ds.x[index], ds.y[index], info=ds.info)
-    if isinstance(ds, TensorDataset):
-        return TensorDataset(*(t[index] for t in ds.tensors))
-    return Subset(ds, index.tolist())
 
 
 def train_val_split(ds: Dataset, n_val: int, *, seed: int = 0, stratify: bool = True) -> tuple[Dataset, Dataset]:
@@ -42,14 +32,7 @@ def train_val_split(ds: Dataset, n_val: int, *, seed: int = 0, stratify: bool = 
         raise ValueError(f"n_val must be an int in 1..{size - 1} (the dataset has {size} examples), got {n_val!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-    perm = np.random.default_rng(int(seed)).permutation(size)
-    labels = _labels(ds) if stratify else None
-    if labels is None:
-        val_idx = perm[:n_val]
-    else:
-        y = labels.numpy()[perm]
-        quota = _quotas(np.bincount(y), int(n_val))
-        val_idx = np.concatenate([perm[y == k][:q] for k, q in enumerate(quota)])
+    val_idx = _draw(ds, int(n_val), seed=int(seed), stratify=stratify)  # the examples subset(ds, n_val) picks
     in_val = np.zeros(size, dtype=bool)
     in_val[val_idx] = True
     return _take(ds, np.flatnonzero(~in_val)), _take(ds, val_idx)

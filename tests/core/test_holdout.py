@@ -59,3 +59,13 @@ def test_bad_arguments(args, kwargs, err, match):
     args = (_images(), *args[1:]) if args[0] is None else args
     with pytest.raises(err, match=match):
         train_val_split(*args, **kwargs)
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+def test_held_out_examples_are_the_ones_subset_draws(stratify):
+    # Notebook 03 relies on it: the student's transfer set is the same with subset() and with train_val_split().
+    from effdl.core.data import subset
+
+    ds = _images()
+    _, val = train_val_split(ds, 20, seed=5, stratify=stratify)
+    assert torch.equal(val.x, subset(ds, 20, seed=5, stratify=stratify).x)
