@@ -3,24 +3,7 @@
 One module per topic; every builder is re-exported here, so ``from effdl import viz; viz.pareto_scatter(...)``.
 """
 
-from effdl.viz.compress import (
-    bits_accuracy_curves,
-    distill_sweep_heatmap,
-    gradual_pruning_curves,
-    grouped_seed_bars,
-    layer_sparsity_bars,
-    quant_histograms,
-    range_ratio_bars,
-    rank_curves,
-    relative_bars,
-    seed_bars,
-    sensitivity_curves,
-    singular_value_spectra,
-    soft_targets_bars,
-    sparsity_tradeoff,
-    trajectory_curves,
-    weight_histograms,
-)
+from effdl.viz.distill import distill_sweep_heatmap, seed_bars, soft_targets_bars
 from effdl.viz.edram import (
     EDRAM_COLORS,
     activation_memory_curves,
@@ -38,6 +21,7 @@ from effdl.viz.general import (
     pareto_scatter,
     training_curves,
 )
+from effdl.viz.lowrank import rank_curves, singular_value_spectra
 from effdl.viz.lzss import (
     LZSS_COLORS,
     codec_comparison,
@@ -47,6 +31,15 @@ from effdl.viz.lzss import (
     lzss_sweep_curves,
     lzss_tokens,
 )
+from effdl.viz.prune import (
+    gradual_pruning_curves,
+    layer_sparsity_bars,
+    relative_bars,
+    sensitivity_curves,
+    sparsity_tradeoff,
+)
+from effdl.viz.quant import bits_accuracy_curves, quant_histograms
+from effdl.viz.range_reg import grouped_seed_bars, range_ratio_bars, trajectory_curves, weight_histograms
 from effdl.viz.scaling import (
     SCALING_METHODS,
     compression_robustness,

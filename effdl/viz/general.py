@@ -152,3 +152,14 @@ def latency_box(latencies: Mapping[str, Any], *, title: str | None = None) -> go
         showlegend=False,
     )
     return fig
+
+
+def _hist(values: torch.Tensor, lo: float, hi: float, bins: int) -> tuple[list[float], list[int], float]:
+    """Bin centres, counts and bin width of ``values`` over ``[lo, hi]`` (computed here: a figure then carries
+    ``bins`` bars instead of every value, so a live widget sends kilobytes, not megabytes, per update)."""
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts = torch.histc(values.double(), bins=bins, min=lo, max=hi)
+    width = (hi - lo) / bins
+    centres = [lo + (i + 0.5) * width for i in range(bins)]
+    return centres, [int(c) for c in counts.tolist()], width
