@@ -20,7 +20,7 @@ from effdl.core.footprint import (
     serialized_bytes,
 )
 from effdl.core.models import MLP, MODELS, MobileNetV1, ResNet20, SmallCNN, TinyTransformer, build
-from effdl.core.record import record
+from effdl.core.record import record, record_many
 from effdl.core.train import evaluate, fit, seed_everything
 
 __version__ = "0.1.0"
@@ -52,6 +52,7 @@ __all__ = [
     "model_bits",
     "pareto_front",
     "record",
+    "record_many",
     "saved_activation_bytes",
     "seed_everything",
     "serialized_bytes",

@@ -1,4 +1,4 @@
-"""The ``effdl`` command: ``list | run | book | results | lab | bench``."""
+"""The ``effdl`` command: ``list | run | student | solutions | book | results | lab | bench``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     params = {key: series.parse_parameter(value) for key, value in args.parameter or []}
     todo = series.chapters(args.names or None)
     mode = "QUICK" if args.quick else "full"
-    print(f"effdl run: {len(todo)} notebook(s), {mode} mode, {args.jobs or os.cpu_count()} at a time → {args.out}/")
+    kind = "solutions (every checker must pass)" if args.solutions else "student version"
+    print(
+        f"effdl run: {len(todo)} notebook(s), {mode} mode, {kind}, {args.jobs or os.cpu_count()} at a time "
+        f"→ {args.out}/"
+    )
     for c in todo:
         print(f"▶ {c.name}", flush=True)
     results = series.run(
@@ -44,6 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         parameters=params,
         jobs=args.jobs,
         out=args.out,
+        solutions=args.solutions,
         on_result=_print_result,
     )
     if not args.no_book:
@@ -55,6 +60,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if failed:
         print(f"\n{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    from effdl import course
+
+    todo = series.chapters(args.names or None)
+    paths = course.write_version(args.out, args.command, [series.notebooks_dir() / f"{c.name}.ipynb" for c in todo])
+    what = "solutions cleared" if args.command == "student" else "with the reference solutions"
+    print(f"wrote {len(paths)} notebook(s), {what}, outputs cleared → {args.out}/")
     return 0
 
 
@@ -151,7 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-j", "--jobs", type=int, default=None, help="notebooks in parallel (default: CPU count)")
     r.add_argument("--out", default="build", help="output folder (default: build)")
     r.add_argument("--no-book", action="store_true", help="skip the HTML book")
+    r.add_argument(
+        "--solutions",
+        action="store_true",
+        help="run the reference solutions; a checker that answers 'not yet' fails the notebook (default: the student "
+        "version, whose checkers answer 'not yet')",
+    )
     r.set_defaults(func=_cmd_run)
+
+    for kind, what in (("student", "solutions cleared (nbgrader stubs)"), ("solutions", "with reference solutions")):
+        v = sub.add_parser(kind, help=f"write the {kind} version of the notebooks, {what}, for distribution")
+        v.add_argument("out", help="output folder")
+        v.add_argument("names", nargs="*", help="notebooks (e.g. 01 or pruning); default all")
+        v.set_defaults(func=_cmd_version)
 
     b = sub.add_parser("book", help="HTML book from the executed notebooks in --out")
     b.add_argument("--out", default="build")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from effdl.core.record import records_from_notebook
+from effdl.exercises._common import STRICT_ENV
 
 __all__ = [
     "CATALOGUE",
@@ -291,9 +292,11 @@ class RunResult:
         return d
 
 
-def _kernel_env(threads: int) -> dict[str, str]:
+def _kernel_env(threads: int, *, solutions: bool = False) -> dict[str, str]:
     env = {
         "EFFDL_PROGRESS": "0",  # tqdm bars would only clutter the saved notebook
+        # Solutions mode: a checker that would answer "not yet" raises, so a wrong reference solution fails the run.
+        STRICT_ENV: "1" if solutions else "0",
         # Share the cores between notebooks running side by side instead of oversubscribing them.
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
@@ -321,11 +324,16 @@ def _kernel_config() -> dict[str, Any]:
     return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})} if kernel_encryption() else {}
 
 
-def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int) -> dict:
-    """Worker: execute one notebook with papermill (runs in a child process)."""
-    os.environ.update(_kernel_env(threads))
+def _execute(
+    name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int, solutions: bool = False
+) -> dict:
+    """Worker: execute one notebook with papermill (runs in a child process): the student version, or with
+    ``solutions`` the source version with every checker strict."""
+    os.environ.update(_kernel_env(threads, solutions=solutions))
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    from effdl.course import student_version
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
@@ -333,7 +341,7 @@ def _execute(name: str, src: str, dst: str, parameters: dict[str, Any], threads:
 
     def execute() -> None:
         pm.execute_notebook(
-            src,
+            src if solutions else student_version(src),
             dst,
             parameters=parameters,
             cwd=str(Path(src).parent),
@@ -372,9 +380,13 @@ def run(
     threads: int | None = None,
     out: str | os.PathLike = "build",
     timeout: int = 1800,
+    solutions: bool = False,
     on_result: Callable[[RunResult], None] | None = None,
 ) -> list[RunResult]:
     """Execute chapters with papermill and return their results (in catalogue order).
+
+    By default the student version runs (solutions cleared, see :mod:`effdl.course`): its checkers answer "not yet".
+    With ``solutions=True`` the reference solutions run and every checker must pass, or the chapter fails.
 
     Args:
         names: chapters to run (see :func:`chapters`); default all.
@@ -418,6 +430,7 @@ def run(
                 params,
                 threads,
                 timeout,
+                solutions,
             ): c
             for c in todo
         }
@@ -431,7 +444,9 @@ def run(
                 seconds=r["seconds"],
                 records=r["records"],
                 error=r["error"],
-                provenance=_provenance(src_dir / f"{c.name}.ipynb", params, shared, r, threads, jobs, cpus),
+                provenance=_provenance(
+                    src_dir / f"{c.name}.ipynb", params, shared, r, threads, jobs, cpus, solutions=solutions
+                ),
             )
             results[c.name] = res
             if on_result is not None:
@@ -449,6 +464,8 @@ def _provenance(
     threads: int,
     jobs: int,
     cpus: int,
+    *,
+    solutions: bool = False,
 ) -> dict[str, Any]:
     """One chapter's provenance: the parameters it ran with (QUICK and SEED always, from the notebook's own defaults
     when not injected), its mode, start time and duration, and the run's commit, versions and thread share."""
@@ -460,6 +477,7 @@ def _provenance(
     parameters.update(injected)
     return {
         "mode": "quick" if parameters.get("QUICK") else "full",
+        "version": "solutions" if solutions else "student",  # which exercise cells ran (effdl.course)
         "parameters": parameters,
         "started": outcome["started"],
         **shared,

@@ -61,6 +61,19 @@ def record(key: str, value: Any, *, show: bool = True) -> Value:
     return value
 
 
+def record_many(prefix: str, values: Mapping[str, Any] | None = None, /, **named: Any) -> dict[str, Value]:
+    """Publish several results under one prefix: ``record_many("pruning.global80", accuracy=97.1, sparsity=0.8)``
+    records ``pruning.global80.accuracy`` and ``pruning.global80.sparsity``. Returns ``{name: value}`` (the short
+    names, plain Python scalars), so a notebook keeps one short record cell per section."""
+    items = {**(values or {}), **named}
+    if not items:
+        raise ValueError("record_many needs at least one value (a mapping or keyword arguments)")
+    out: dict[str, Value] = {}
+    for name, value in items.items():
+        out[name] = record(f"{prefix}.{name}", value)
+    return out
+
+
 def _display(key: str, value: Value) -> None:
     try:
         from IPython import get_ipython

@@ -8,6 +8,8 @@ import torch
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
+__all__ = ["check_kd_loss", "check_softened"]
+
 
 @checker
 def check_softened(

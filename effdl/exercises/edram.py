@@ -10,6 +10,8 @@ from torch import nn
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
+__all__ = ["check_coupling_inverse", "check_refresh_count"]
+
 
 @checker
 def check_refresh_count(answer: int | None, *, lifetime_us: float = 11.0, retention_us: float = 3.35) -> bool:

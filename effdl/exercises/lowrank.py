@@ -9,6 +9,8 @@ from torch import nn
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
+__all__ = ["check_lowrank_params", "check_truncated_svd"]
+
 
 @checker
 def check_lowrank_params(

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from effdl.exercises._common import _missing, _verdict, checker
 
+__all__ = ["LZSS_DECODE_TOKENS", "check_lzss_blob_size", "check_lzss_decode", "lzss_exercise_input"]
+
 # (kind, length, offset) of the tokens the reader decodes by hand: S = 1 byte, the symbols are letters
 LZSS_DECODE_TOKENS: tuple[tuple[str, ...] | tuple[str, int, int], ...] = (
     ("literal", "a"),

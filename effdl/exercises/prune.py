@@ -9,6 +9,8 @@ import torch
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
+__all__ = ["check_csr_bits", "check_magnitude_prune"]
+
 
 @checker
 def check_magnitude_prune(

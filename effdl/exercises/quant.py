@@ -8,6 +8,8 @@ import torch
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
+__all__ = ["check_affine_qparams", "check_symmetric_quantize"]
+
 
 @checker
 def check_affine_qparams(

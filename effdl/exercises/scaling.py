@@ -6,6 +6,8 @@ import math
 
 from effdl.exercises._common import _missing, _verdict, checker
 
+__all__ = ["check_transformer_params", "check_unigram_entropy"]
+
 
 @checker
 def check_transformer_params(

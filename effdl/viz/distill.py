@@ -8,6 +8,8 @@ from typing import Any
 import plotly.express as px
 import plotly.graph_objects as go
 
+__all__ = ["distill_sweep_heatmap", "seed_bars", "soft_targets_bars"]
+
 
 def soft_targets_bars(
     probs: Mapping[str, Sequence[float]], *, classes: Sequence[str] | None = None, title: str | None = None

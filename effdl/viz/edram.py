@@ -11,6 +11,16 @@ import plotly.graph_objects as go
 from effdl.core.footprint import pareto_front
 from effdl.viz.general import label
 
+__all__ = [
+    "EDRAM_COLORS",
+    "activation_memory_curves",
+    "codesign_front",
+    "codesign_scatter",
+    "energy_bars",
+    "lifetime_chart",
+    "retention_curve",
+]
+
 # eDRAM and reversible networks (chapter 08)
 
 EDRAM_COLORS: dict[str, str] = {

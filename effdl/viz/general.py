@@ -11,6 +11,8 @@ import torch
 
 from effdl.core.footprint import pareto_front
 
+__all__ = ["METRIC_LABELS", "image_grid", "label", "latency_box", "pareto_scatter", "training_curves"]
+
 # Axis titles with units for the metrics the workbench records.
 METRIC_LABELS: dict[str, str] = {
     "accuracy": "test accuracy (%)",

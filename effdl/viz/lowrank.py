@@ -9,6 +9,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import torch
 
+__all__ = ["rank_curves", "singular_value_spectra"]
+
 
 def singular_value_spectra(spectra: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
     """Two panels for ``spectra`` (name -> 1-D singular values, descending, e.g. ``lowrank.singular_values(layer)``).

@@ -8,6 +8,16 @@ from typing import Any
 import plotly.express as px
 import plotly.graph_objects as go
 
+__all__ = [
+    "LZSS_COLORS",
+    "codec_comparison",
+    "lzss_chunk_ratios",
+    "lzss_pipeline",
+    "lzss_reach",
+    "lzss_sweep_curves",
+    "lzss_tokens",
+]
+
 # LZSS for multi-byte data (chapter 09)
 
 LZSS_COLORS: dict[str, str] = {"literal": "#636efa", "match": "#ef553b", "stored": "#b0b0b0"}

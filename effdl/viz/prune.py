@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 
 from effdl.viz.general import label
 
+__all__ = ["gradual_pruning_curves", "layer_sparsity_bars", "relative_bars", "sensitivity_curves", "sparsity_tradeoff"]
+
 
 def layer_sparsity_bars(per_layer: Mapping[str, Mapping[str, float]], *, title: str | None = None) -> go.Figure:
     """Grouped bars of per-layer sparsity (%): ``{method: {layer name: sparsity in [0, 1]}}``, one colour per

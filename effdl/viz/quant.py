@@ -9,6 +9,8 @@ import torch
 
 from effdl.viz.general import _hist, label
 
+__all__ = ["bits_accuracy_curves", "quant_histograms"]
+
 
 def bits_accuracy_curves(
     curves: Mapping[str, Mapping[int, float]],

@@ -11,6 +11,8 @@ import torch
 
 from effdl.viz.general import _hist
 
+__all__ = ["grouped_seed_bars", "range_ratio_bars", "trajectory_curves", "weight_histograms"]
+
 
 def weight_histograms(
     weights: Mapping[str, torch.Tensor],

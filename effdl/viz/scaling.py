@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl.core.footprint import pareto_front
 
+__all__ = ["SCALING_METHODS", "compression_robustness", "lm_curves", "size_loss_scatter"]
+
 # Train large, then compress (chapter 07)
 
 _LM_AXES = {

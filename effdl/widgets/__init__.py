@@ -4,27 +4,33 @@ They also work when a notebook is executed headless (papermill): the widget is c
 no one to move it.
 
 One module per topic; every explorer is re-exported here (``from effdl import widgets``).
+
+A new explorer goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.widgets.core import pareto_explorer
-from effdl.widgets.distill import distill_sweep_explorer, temperature_explorer
-from effdl.widgets.edram import edram_explorer
-from effdl.widgets.lowrank import lowrank_explorer
-from effdl.widgets.lzss import lzss_explorer
-from effdl.widgets.prune import sparsity_explorer
-from effdl.widgets.quant import quant_explorer
-from effdl.widgets.range_reg import weight_histogram_explorer
-from effdl.widgets.scaling import scaling_explorer
+from effdl.widgets import core, distill, edram, lowrank, lzss, prune, quant, range_reg, scaling
+from effdl.widgets.core import *  # noqa: F403
+from effdl.widgets.distill import *  # noqa: F403
+from effdl.widgets.edram import *  # noqa: F403
+from effdl.widgets.lowrank import *  # noqa: F403
+from effdl.widgets.lzss import *  # noqa: F403
+from effdl.widgets.prune import *  # noqa: F403
+from effdl.widgets.quant import *  # noqa: F403
+from effdl.widgets.range_reg import *  # noqa: F403
+from effdl.widgets.scaling import *  # noqa: F403
 
 __all__ = [
-    "distill_sweep_explorer",
-    "edram_explorer",
-    "lowrank_explorer",
-    "lzss_explorer",
-    "pareto_explorer",
-    "quant_explorer",
-    "scaling_explorer",
-    "sparsity_explorer",
-    "temperature_explorer",
-    "weight_histogram_explorer",
+    n
+    for m in (
+        core,
+        prune,
+        lowrank,
+        distill,
+        quant,
+        range_reg,
+        scaling,
+        edram,
+        lzss,
+    )
+    for n in m.__all__
 ]

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["pareto_explorer"]
+
 
 def pareto_explorer(
     points: Sequence[Mapping[str, Any]],

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["distill_sweep_explorer", "temperature_explorer"]
+
 
 def temperature_explorer(
     logits: Any,

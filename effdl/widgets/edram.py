@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["edram_explorer"]
+
 
 def edram_explorer(
     traces: Mapping[int, Any],

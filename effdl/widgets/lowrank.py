@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["lowrank_explorer"]
+
 
 def lowrank_explorer(
     model: Any,

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["lzss_explorer"]
+
 
 def lzss_explorer(
     data: Any,

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["sparsity_explorer"]
+
 
 def sparsity_explorer(
     model: Any,

@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["quant_explorer"]
+
 
 def quant_explorer(
     model: Any,

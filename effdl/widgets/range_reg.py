@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["weight_histogram_explorer"]
+
 
 def weight_histogram_explorer(
     weights: Mapping[str, Mapping[str, Any]],

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from effdl import viz
 
+__all__ = ["scaling_explorer"]
+
 
 def scaling_explorer(
     rows: Sequence[Mapping[str, Any]],

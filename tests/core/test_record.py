@@ -43,3 +43,15 @@ def test_records_round_trip_through_a_notebook(tmp_path):
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     assert rec.records_from_notebook(path) == {"a.b": 2.5, "a.c": "s"}
+
+
+def test_record_many_records_each_name_under_the_prefix():
+    from effdl.core.record import RECORDS, record_many
+
+    got = record_many("unit.many", {"a": 1}, b=2.5, c=torch.tensor(3.0))
+    assert got == {"a": 1, "b": 2.5, "c": 3.0}
+    assert RECORDS["unit.many.a"] == 1 and RECORDS["unit.many.c"] == 3.0
+    with pytest.raises(ValueError, match="at least one"):
+        record_many("unit.none")
+    with pytest.raises(ValueError, match="dotted lower-case"):
+        record_many("unit.bad", **{"Not OK": 1})
