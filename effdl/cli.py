@@ -52,8 +52,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         on_result=_print_result,
     )
     if not args.no_book:
-        index = series.book(args.out)
-        print(f"HTML book: {index}")
+        from effdl.book import build_book
+
+        print(f"HTML book: {build_book(args.out)}")
     print()
     print(series.results_table(results))
     failed = [r.chapter.name for r in results if not r.ok]
@@ -74,7 +75,9 @@ def _cmd_version(args: argparse.Namespace) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
-    print(f"HTML book: {series.book(args.out)}")
+    from effdl.book import build_book
+
+    print(f"HTML book: {build_book(args.out)} (open it in a browser; it needs no network)")
     return 0
 
 
@@ -180,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         v.add_argument("names", nargs="*", help="notebooks (e.g. 01 or pruning); default all")
         v.set_defaults(func=_cmd_version)
 
-    b = sub.add_parser("book", help="HTML book from the executed notebooks in --out")
+    b = sub.add_parser("book", help="the offline HTML book (Sphinx) from the executed notebooks in --out")
     b.add_argument("--out", default="build")
     b.set_defaults(func=_cmd_book)
 

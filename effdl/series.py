@@ -11,7 +11,6 @@ versions, threads), so a file merged from several runs still says where each num
 from __future__ import annotations
 
 import ast
-import html
 import importlib.metadata
 import json
 import multiprocessing
@@ -35,7 +34,6 @@ __all__ = [
     "CATALOGUE",
     "Chapter",
     "RunResult",
-    "book",
     "chapters",
     "default_parameters",
     "git_commit",
@@ -738,135 +736,3 @@ def results_summary(results: Mapping[str, Mapping[str, Any]]) -> str:
         head = ["not one run:", *(f"  - {reason}" for reason in conflicts)]
         head += [f"  {name}: {_provenance_text(entry.get('provenance'))}" for name, entry in _ordered(results)]
     return "\n".join([*head, "", results_table(results)])
-
-
-_PLOTLY_MIME = "application/vnd.plotly.v1+json"
-_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-
-
-def _prepare_for_html(nb: Any, resources: Any) -> tuple[Any, Any]:
-    """nbconvert preprocessor: make figures and widgets readable in a static page.
-
-    A notebook keeps plotly figures as JSON only (JupyterLab renders them); the book turns each into HTML with
-    plotly.js embedded once per page, so the book works offline. Live widgets need a kernel: they get a note instead.
-    """
-    import plotly.io as pio
-
-    nb.metadata.pop("widgets", None)  # saved widget state (megabytes of JavaScript) is useless without a kernel
-    first = True
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if _PLOTLY_MIME in data and "text/html" not in data:
-                fig = pio.from_json(json.dumps(data[_PLOTLY_MIME]), skip_invalid=True)
-                data["text/html"] = pio.to_html(fig, full_html=False, include_plotlyjs=first)
-                first = False
-            if _WIDGET_MIME in data:
-                data.pop(_WIDGET_MIME)
-                data["text/html"] = (
-                    '<p style="color:#666"><em>An interactive control is here in the notebook: open it with '
-                    "<code>effdl lab</code> to use it.</em></p>"
-                )
-    return nb, resources
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .35rem .6rem; text-align: left; vertical-align: top; }}
-th {{ background: #f4f4f4; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.ok {{ color: #1a7f37; }} .fail {{ color: #cf222e; }} .mixed {{ color: #9a6700; }}
-td.prov {{ font-size: .85em; color: #555; }}
-</style></head><body>
-<h1>{title}</h1>
-<p>Executed notebooks of the <code>effdl</code> series.</p>
-{origin}
-<h2>Chapters</h2>
-<table><tr><th>#</th><th>Notebook</th><th>Topic</th><th>Papers</th><th>Run</th><th>Provenance</th></tr>
-{chapters}
-</table>
-<h2>Results</h2>
-<table><tr><th>Notebook</th><th>Result</th><th class="num">Value</th></tr>
-{results}
-</table>
-</body></html>
-"""
-
-
-def book(out: str | os.PathLike = "build", *, title: str = "effdl — efficient deep learning workbench") -> Path:
-    """Render every executed notebook in ``out`` to HTML and write ``out/index.html`` linking them.
-
-    Returns the index path. Chapters not executed yet are listed without a link.
-    """
-    from nbconvert import HTMLExporter
-
-    out_dir = Path(out)
-    if not out_dir.is_dir():
-        raise FileNotFoundError(f"{out_dir} does not exist; run `effdl run` first")
-    status: dict[str, Any] = {}
-    if (out_dir / "results.json").exists():
-        try:
-            status = load_results(out_dir / "results.json")
-        except ValueError:  # a damaged file: the book still renders, with every chapter's provenance unknown
-            status = {}
-    exporter = HTMLExporter(template_name="lab")
-    exporter.register_preprocessor(_prepare_for_html, enabled=True)
-    chapter_rows, result_rows = [], []
-    executed: dict[str, Mapping[str, Any]] = {}
-    for c in CATALOGUE:
-        nb_path = out_dir / f"{c.name}.ipynb"
-        link = html.escape(c.title)
-        run_cell, prov_cell = "not run", ""
-        if nb_path.exists():
-            executed[c.name] = status.get(c.name, {})
-            prov_cell = html.escape(_provenance_text(executed[c.name].get("provenance")))
-            body, _ = exporter.from_filename(str(nb_path))
-            (out_dir / f"{c.name}.html").write_text(body, encoding="utf-8")
-            link = f'<a href="{c.name}.html">{html.escape(c.title)}</a>'
-            info = status.get(c.name, {})
-            ok = info.get("ok", True)
-            secs = info.get("seconds")
-            took = f" in {secs:.0f} s" if isinstance(secs, int | float) else ""
-            run_cell = f'<span class="ok">ran{took}</span>' if ok else '<span class="fail">failed</span>'
-            for key, value in records_from_notebook(nb_path).items():
-                result_rows.append(
-                    f"<tr><td>{c.name}</td><td><code>{html.escape(key)}</code></td>"
-                    f'<td class="num">{html.escape(_fmt(value))}</td></tr>'
-                )
-        chapter_rows.append(
-            f"<tr><td>{c.number}</td><td>{link}</td><td>{html.escape(c.topic)}</td>"
-            f'<td>{html.escape(c.papers)}</td><td>{run_cell}</td><td class="prov">{prov_cell}</td></tr>'
-        )
-    index = out_dir / "index.html"
-    page = _PAGE.format(
-        title=html.escape(title),
-        origin=_book_origin(executed),
-        chapters="\n".join(chapter_rows),
-        results="\n".join(result_rows),
-    )
-    index.write_text(page, encoding="utf-8")
-    return index
-
-
-def _book_origin(executed: Mapping[str, Mapping[str, Any]]) -> str:
-    """The book's sentence on where its numbers come from: one run only when results.json shows exactly that."""
-    if not executed:
-        return "<p>No chapter has been executed yet: run <code>effdl run</code>.</p>"
-    conflicts = provenance_conflicts(executed)
-    if not conflicts:
-        prov = next(iter(executed.values()))["provenance"]
-        quick = prov.get("mode") == "quick"
-        return (
-            f"<p>Every number below was computed in one run ({html.escape(_provenance_text(prov))}) and read back "
-            "from the executed notebook."
-            + (" These are QUICK-mode (small-size) numbers, not the full-mode figures." if quick else "")
-            + "</p>"
-        )
-    reasons = "".join(f"<li>{html.escape(reason)}</li>" for reason in conflicts)
-    return (
-        '<p><strong class="mixed">The numbers below do not all come from one run</strong>: <code>results.json</code> '
-        "merges chapters run at different times (or records no provenance for some). Each chapter's row gives the run "
-        f"its numbers were computed in; they were read back from the executed notebooks.</p>\n<ul>{reasons}</ul>"
-    )
