@@ -23,12 +23,17 @@ def sparsity_explorer(
     layers: Sequence[str] | None = None,
 ) -> W.VBox:
     """The sparsity slider: global magnitude pruning of a copy of ``model`` at the slider's sparsity
-    (0 .. ``max_sparsity``), re-evaluated live on ``data`` (accuracy, non-zeros, storage as dense / bitmask / CSR).
+    (0 .. ``max_sparsity`` in steps of ``sweep_step``), evaluated on ``data`` (accuracy, non-zeros, storage as dense /
+    bitmask / CSR).
 
-    The figure (``viz.sparsity_tradeoff``, a ``FigureWidget`` updated in place) shows a sweep computed once at
-    start-up (every ``sweep_step``) with a marker at the current sparsity, and the storage bars. ``model`` itself is
-    never modified. ``layers``: which Conv2d/Linear layers to prune (default all). Each update prunes and evaluates
-    once: milliseconds for a small model on a thousand images.
+    Every slider position is computed once at start-up (the sweep the figure draws), so a move only looks its result
+    up and updates the ``FigureWidget`` in place (``viz.sparsity_tradeoff``: the sweep, a marker at the current
+    sparsity, the storage bars): the slider answers at the speed of the redraw, not of an evaluation. ``value`` is
+    snapped to the nearest position. ``model`` itself is never modified. ``layers``: which Conv2d/Linear layers to
+    prune (default all).
+
+    Attributes of the returned box: ``slider``, ``figure``, ``curve`` (``[(sparsity, accuracy), ...]``, accuracy as a
+    fraction) and ``results`` (``{sparsity: (accuracy, storage bits per format, non-zeros)}``).
     """
     from effdl.compress import prune
     from effdl.core.footprint import count_nonzero
@@ -44,25 +49,23 @@ def sparsity_explorer(
     names = list(layers) if layers is not None else None
     n_sweep = round(max_sparsity / sweep_step)
     grid = sorted({round(min(i * sweep_step, max_sparsity), 6) for i in range(n_sweep + 1)} | {max_sparsity})
-    curve = []
-    for s in grid:
+    results: dict[float, tuple[float, dict[str, int], int]] = {}
+    for s in grid:  # deterministic per position: computed once, looked up on every move
         prune.magnitude_prune_(work, s, layers=names)
-        curve.append((s, evaluate(work, data).accuracy))
-    dense_bits = prune.storage_bits(work)["dense"]
+        results[s] = (evaluate(work, data).accuracy, prune.storage_bits(work), count_nonzero(work))
+    curve = [(s, results[s][0]) for s in grid]
+    dense_bits = results[grid[0]][1]["dense"]
 
-    def measure(s: float) -> tuple[float, dict[str, int], int]:
-        prune.magnitude_prune_(work, s, layers=names)
-        return evaluate(work, data).accuracy, prune.storage_bits(work), count_nonzero(work)
+    def nearest(s: float) -> float:
+        return min(grid, key=lambda g: abs(g - s))
 
-    acc, sizes, nnz = measure(value)
+    value = nearest(value)
+    acc, sizes, nnz = results[value]
     fig = go.FigureWidget(viz.sparsity_tradeoff(curve, current=(value, acc), sizes=sizes))
-    slider = W.FloatSlider(
+    slider = W.SelectionSlider(
+        options=[(f"{s:.0%}", s) for s in grid],
         value=value,
-        min=0.0,
-        max=max_sparsity,
-        step=0.01,
         description="sparsity",
-        readout_format=".0%",
         continuous_update=False,
         layout=W.Layout(width="420px"),
     )
@@ -79,7 +82,7 @@ def sparsity_explorer(
 
     def update(change: Any = None) -> None:
         s = float(slider.value)
-        acc, sizes, nnz = measure(s)
+        acc, sizes, nnz = results[s]
         with fig.batch_update():
             fig.data[1].x, fig.data[1].y = [100 * s], [100 * acc]
             fig.data[2].y = [sizes[k] / 8 / 1e3 for k in fig.data[2].x]
@@ -91,4 +94,5 @@ def sparsity_explorer(
     box.figure = fig  # handy for tests and for readers who want to restyle it
     box.slider = slider
     box.curve = curve
+    box.results = results
     return box

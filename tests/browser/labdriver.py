@@ -267,3 +267,57 @@ def screenshot(page, name: str, folder: Path) -> Path:
 def copy_fixture(src: Path, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(src, dest / src.name))
+
+
+# In the page: the time of the last key press, and of the last change to a plotly figure in the same output area as
+# the control (a MutationObserver on their SVG), both on the page's performance.now() clock.
+_LATENCY_PROBE = """(control) => {
+  const area = control.closest('.jp-OutputArea') || document;
+  const probe = window.__effdlProbe = {t0: 0, last: 0};
+  const obs = new MutationObserver(() => { probe.last = performance.now(); });
+  area.querySelectorAll('.js-plotly-plot').forEach(g =>
+    obs.observe(g, {subtree: true, childList: true, attributes: true, characterData: true}));
+  document.addEventListener('keydown', () => { probe.t0 = performance.now(); probe.last = 0; }, true);
+  return area.querySelectorAll('.js-plotly-plot').length;
+}"""
+_REDRAWN = "(quiet) => { const p = window.__effdlProbe; return p.last > p.t0 && performance.now() - p.last > quiet; }"
+
+
+def measure_main_control(page, *, moves: int = 24, quiet_ms: float = 300, timeout_s: float = 10) -> list[float]:
+    """Milliseconds from each one-step key press on the main slider to the end of the figure's redraw (no further
+    change to it for ``quiet_ms``), over ``moves`` presses (right until the end of the slider, then left).
+
+    Dropdown main controls are measured by stepping through their options with the keyboard the same way.
+    """
+    control = page.locator(".effdl-main-control").first
+    if control.count() == 0:
+        raise AssertionError("no main control (.effdl-main-control) on the page")
+    control.scroll_into_view_if_needed()
+    plots = control.evaluate(_LATENCY_PROBE)
+    if not plots:
+        raise AssertionError("the main control's output has no plotly figure to time")
+    handle = control.locator(".noUi-handle")
+    target = handle.first if handle.count() else control.locator("select").first
+    target.focus()
+    key, times = "ArrowRight", []
+    for _ in range(moves):
+        before = target.get_attribute("aria-valuenow") if handle.count() else target.evaluate("s => s.value")
+        page.keyboard.press(key if handle.count() else ("ArrowDown" if key == "ArrowRight" else "ArrowUp"))
+        after = target.get_attribute("aria-valuenow") if handle.count() else target.evaluate("s => s.value")
+        if after == before:  # at the end of the range: turn round (the press changed nothing, nothing to time)
+            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            page.keyboard.press(key if handle.count() else ("ArrowDown" if key == "ArrowRight" else "ArrowUp"))
+        page.wait_for_function(_REDRAWN, arg=quiet_ms, timeout=timeout_s * 1000, polling=20)
+        times.append(page.evaluate("() => window.__effdlProbe.last - window.__effdlProbe.t0"))
+    return times
+
+
+def latency_summary(times: list[float]) -> dict[str, float]:
+    """Median and 90th percentile (nearest rank) of key-press-to-redraw times, in ms, and the count."""
+    ordered = sorted(times)
+    if not ordered:
+        raise ValueError("no times to summarize")
+    p90 = ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return {"median_ms": round(median, 1), "p90_ms": round(p90, 1), "moves": len(ordered)}

@@ -357,12 +357,16 @@ def test_sparsity_explorer_updates_live_and_leaves_the_model():
     data = tiny_data(50)
     box = widgets.sparsity_explorer(model, data, value=0.5, max_sparsity=0.9, sweep_step=0.3)
     assert [s for s, _ in box.curve] == [0.0, 0.3, 0.6, 0.9]
-    assert list(box.figure.data[1].x) == [50.0]
+    assert box.slider.value == 0.6 and list(box.figure.data[1].x) == [60.0]  # snapped to the nearest position
     bars = list(box.figure.data[2].y)
     box.slider.value = 0.9
     assert list(box.figure.data[1].x) == [90.0]
     assert list(box.figure.data[2].y) != bars  # sparse formats shrink
     assert "90%" in box.children[1].value and "CSR" in box.children[1].value
+    # a move looks up what the start-up sweep computed: the same as pruning and evaluating a copy now
+    fresh = P.magnitude_prune_(P.copy_model(model), 0.9)
+    assert box.results[0.9][0] == effdl.evaluate(fresh, data).accuracy
+    assert list(box.figure.data[1].y) == [100 * box.results[0.9][0]]
     assert not P.has_masks(model)
     with pytest.raises(ValueError, match="value must be in"):
         widgets.sparsity_explorer(model, data, value=0.99)
