@@ -1,9 +1,13 @@
+import copy
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
 
+import effdl
 from effdl import viz, widgets
+from effdl.compress import quant
 from effdl.core.footprint import measure_latency
 from effdl.core.train import History
 
@@ -198,6 +202,13 @@ def test_quant_explorer_requantizes_and_reevaluates_live():
     assert sum(c > 0 for c in box.figure.data[1].y) < levels8
     assert sum(c > 0 for c in box.figure.data[1].y) <= 2 * 16
     assert isinstance(model[0].weight, nn.Parameter) and not hasattr(model[0], "parametrizations")
+    # every bit width of the starting setting was computed at start-up; a new setting is computed once when chosen
+    assert sorted(box.results) == [(b, True, "minmax") for b in range(1, 9)]
+    box.children[0].children[1].value = False  # per tensor
+    assert (1, False, "minmax") in box.results and len(box.results) == 9
+    fresh = copy.deepcopy(model)
+    quant.quantize_weights_(fresh, bits=1, per_channel=False, observer="minmax")
+    assert box.results[(1, False, "minmax")][0] == 100 * effdl.evaluate(fresh, data).accuracy
     with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.8"):
         widgets.quant_explorer(model, data, bits=9)
     with pytest.raises(ValueError, match="layer must be one of"):

@@ -28,7 +28,11 @@ def quant_explorer(
     Shows the test accuracy, the storage (``quantized_model_bits``) and, for ``layer`` (a Conv2d/Linear module name,
     default the largest), the float/quantized weight histogram and the error histogram (``viz.quant_histograms``
     in a ``FigureWidget`` updated in place). ``baseline``: the float accuracy in % (computed if None). ``model``
-    itself is never modified. Each update quantizes and evaluates once: milliseconds for a small model.
+    itself is never modified. Every setting is computed once and kept (the eight bit widths of the starting setting at
+    start-up, others when first chosen), so moving the slider back and forth only redraws the figure.
+
+    Attributes of the returned box: ``slider``, ``figure``, ``readout`` and ``results``
+    (``{(bits, per_channel, observer): (accuracy %, bits on disk)}`` of every setting computed so far).
     """
     import copy
 
@@ -55,11 +59,21 @@ def quant_explorer(
     base = 100 * evaluate(work, data).accuracy if baseline is None else float(baseline)
     fp_bits = model_bits(work)
 
-    def measure(b: int, pc: bool, obs: str) -> tuple[float, int, torch.Tensor]:
-        quant.remove_quantization_(work, keep=False)
-        quant.quantize_weights_(work, bits=b, per_channel=pc, observer=obs)
-        acc = 100 * evaluate(work, data).accuracy
-        return acc, quant.quantized_model_bits(work, bits=b, per_channel=pc), layers[layer].weight.detach().clone()
+    results: dict[tuple[int, bool, str], tuple[float, int]] = {}  # (bits, per_channel, observer) -> (acc %, bits)
+    figures: dict[tuple[int, bool, str], go.Figure] = {}
+
+    def measure(b: int, pc: bool, obs: str) -> tuple[float, int, go.Figure]:
+        """(accuracy %, bits on disk, histogram figure) of one setting; deterministic, so computed once per key."""
+        key = (b, pc, obs)
+        if key not in results:
+            quant.remove_quantization_(work, keep=False)
+            quant.quantize_weights_(work, bits=b, per_channel=pc, observer=obs)
+            acc = 100 * evaluate(work, data).accuracy
+            results[key] = (acc, quant.quantized_model_bits(work, bits=b, per_channel=pc))
+            figures[key] = viz.quant_histograms(
+                float_weight, layers[layer].weight.detach().clone(), title=f"layer {layer}"
+            )
+        return (*results[key], figures[key])
 
     slider = W.IntSlider(
         value=bits, min=1, max=8, step=1, description="bits", continuous_update=False, layout=W.Layout(width="360px")
@@ -68,8 +82,10 @@ def quant_explorer(
     channel_cb = W.Checkbox(value=per_channel, description="per channel")
     observer_dd = W.Dropdown(options=list(quant.OBSERVERS), value=observer, description="observer")
     readout = W.HTML()
-    acc, size, qw = measure(bits, per_channel, observer)
-    fig = go.FigureWidget(viz.quant_histograms(float_weight, qw, title=f"layer {layer}"))
+    for b in range(1, 9):  # every slider position of the starting setting, before anyone moves it
+        measure(b, per_channel, observer)
+    acc, size, hist = measure(bits, per_channel, observer)
+    fig = go.FigureWidget(hist)
 
     def show(b: int, acc: float, size: int) -> None:
         readout.value = (
@@ -79,8 +95,7 @@ def quant_explorer(
 
     def update(change: Any = None) -> None:
         b, pc, obs = int(slider.value), bool(channel_cb.value), str(observer_dd.value)
-        acc, size, qw = measure(b, pc, obs)
-        new = viz.quant_histograms(float_weight, qw, title=f"layer {layer}")
+        acc, size, new = measure(b, pc, obs)
         with fig.batch_update():
             for i in range(3):  # float (bins may move with the quantized range), quantized, error
                 fig.data[i].x, fig.data[i].y, fig.data[i].width = new.data[i].x, new.data[i].y, new.data[i].width
@@ -93,4 +108,5 @@ def quant_explorer(
     box.figure = fig  # handy for tests and for readers who want to restyle it
     box.slider = slider
     box.readout = readout
+    box.results = results
     return box
