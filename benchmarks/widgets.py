@@ -29,6 +29,17 @@ def table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _shutdown_kernels(server) -> None:
+    import urllib.request
+
+    base = f"http://127.0.0.1:{server.port}/api/kernels"
+    auth = {"Authorization": f"token {server.token}"}
+    with urllib.request.urlopen(urllib.request.Request(base, headers=auth), timeout=10) as r:
+        kernels = json.load(r)
+    for k in kernels:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/{k['id']}", method="DELETE", headers=auth), timeout=30)
+
+
 def measure(names: Sequence[str] | None, moves: int) -> dict[str, dict]:
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     from labdriver import (
@@ -64,6 +75,7 @@ def measure(names: Sequence[str] | None, moves: int) -> dict[str, dict]:
                     )
                 finally:
                     page.close()
+                    _shutdown_kernels(server)  # free the cores for the next chapter
             browser.close()
     return rows
 

@@ -594,6 +594,8 @@ def test_edram_explorer_resimulates_live():
     assert "effdl-main-control" in box.temperature._dom_classes
     assert box.rows == edram.compare(rev_tr[1], standard=std_tr[1])  # the defaults: 100 °C, 128 KiB, 16 × 16
     assert "retention <b>3.35 µs</b>" in box.readout.value
+    # every temperature position of the starting setting is simulated at start-up, others once when first chosen
+    assert sorted(k[0] for k in box.results) == [float(t) for t in range(0, 151, 5)]
     before = list(box.figure.data[0].y)
     box.temperature.value = 120.0  # hotter: retention / 4, the dashed line drops
     assert box.figure.data[-1].y == pytest.approx((3.35 / 4, 3.35 / 4))
@@ -606,7 +608,7 @@ def test_edram_explorer_resimulates_live():
         accelerator=edram.Accelerator(rows=4, cols=4),
         memory=edram.Memory(area_bytes=16 * 1024, retention_s=edram.retention_at(120.0)),
     )
-    assert box.rows == want
+    assert box.rows == want and len(box.results) == 31 + 3  # batch, then array, then area: three new settings
     assert [box.energy_figure.data[i].y[2] for i in range(5)] == pytest.approx(
         [want[2][f"{c}_uj"] for c in edram.COMPONENTS]
     )

@@ -24,16 +24,20 @@ def edram_explorer(
     areas_kib: Sequence[int] = (16, 32, 64, 128, 256, 512, 1024),
     arrays: Sequence[int] = (4, 8, 16, 32, 64),
 ) -> W.VBox:
-    """Sliders for the eDRAM simulator, re-simulated LIVE at every move (``edram.simulate`` takes milliseconds on a
-    pre-computed trace): the temperature (°C, the main control; retention from :func:`edram.retention_at`), the
-    buffer's area (KiB of SRAM; the eDRAM holds ``density`` times more), the batch size (one pre-computed trace
-    per value) and the systolic array's size (``array × array``). Two ``FigureWidget``\\ s update in place: the
-    lifetime chart (:func:`effdl.viz.lifetime_chart`, standard and reversible schedules on eDRAM, against the
-    retention line) and the stacked energy bars of the three scenarios (:func:`effdl.viz.energy_bars`, the rows
-    :func:`edram.compare` gives). The readout lists refreshes, spills, off-chip traffic and the energy ratio.
+    """Sliders for the eDRAM simulator on pre-computed traces: the temperature (°C, the main control; retention from
+    :func:`edram.retention_at`), the buffer's area (KiB of SRAM; the eDRAM holds ``density`` times more), the batch
+    size (one pre-computed trace per value) and the systolic array's size (``array × array``). Two
+    ``FigureWidget``\\ s update in place: the lifetime chart (:func:`effdl.viz.lifetime_chart`, standard and
+    reversible schedules on eDRAM, against the retention line) and the stacked energy bars of the three scenarios
+    (:func:`effdl.viz.energy_bars`, the rows :func:`edram.compare` gives). The readout lists refreshes, spills,
+    off-chip traffic and the energy ratio.
 
     ``traces``: ``{batch: edram.Trace}`` of the reversible model; ``standard``: the same for its standard
     counterpart (default: the reversible model under the standard schedule). Other assumptions: the defaults.
+
+    Every setting is simulated once and kept: all 31 temperature positions of the starting setting at start-up,
+    other settings when first chosen, so moving a slider back and forth only redraws. ``box.results`` maps
+    ``(temperature °C, area KiB, batch, array)`` to ``(scenario rows, lifetimes, retention µs)``.
     """
     from dataclasses import replace
 
@@ -60,7 +64,16 @@ def edram_explorer(
     if not 0 <= temperature_c <= 150:
         raise ValueError(f"temperature_c must be in 0..150 (°C), got {temperature_c!r}")
 
+    cache: dict[tuple[float, int, int, int], tuple[list[dict], dict[str, list[dict]], float]] = {}
+
     def run(t_c: float, area: int, b: int, a: int) -> tuple[list[dict], dict[str, list[dict]], float]:
+        """Simulate one setting; deterministic, so each is simulated once and kept."""
+        key = (float(t_c), int(area), int(b), int(a))
+        if key not in cache:
+            cache[key] = simulate(*key)
+        return cache[key]
+
+    def simulate(t_c: float, area: int, b: int, a: int) -> tuple[list[dict], dict[str, list[dict]], float]:
         mem = edram.Memory(area_bytes=area * 1024, retention_s=edram.retention_at(t_c))
         acc = edram.Accelerator(rows=a, cols=a)
         rows, life = [], {}
@@ -102,6 +115,17 @@ def edram_explorer(
         layout=W.Layout(width="380px"),
     )  # fmt: skip
     readout = W.HTML()
+    drawn: dict[int, tuple[go.Figure, go.Figure]] = {}
+
+    def figures(rows: list[dict], life: dict, r_us: float) -> tuple[go.Figure, go.Figure]:
+        """The two figures of one simulated setting, built once (keyed by the cached result's identity)."""
+        if id(rows) not in drawn:
+            drawn[id(rows)] = (viz.lifetime_chart(life, retention_us=r_us), viz.energy_bars(rows))
+        return drawn[id(rows)]
+
+    # Every temperature position of the starting setting, before anyone moves the main slider.
+    for t_c in range(0, 151, 5):
+        figures(*run(float(t_c), area_kib, batch, array))
     rows, life, r_us = run(temperature_c, area_kib, batch, array)
     fig = go.FigureWidget(viz.lifetime_chart(life, retention_us=r_us))
     energy_fig = go.FigureWidget(viz.energy_bars(rows))
@@ -123,8 +147,7 @@ def edram_explorer(
         rows, life, r_us = run(
             float(temp_slider.value), int(area_slider.value), int(batch_slider.value), int(array_slider.value)
         )
-        new_life = viz.lifetime_chart(life, retention_us=r_us)
-        new_energy = viz.energy_bars(rows)
+        new_life, new_energy = figures(rows, life, r_us)
         with fig.batch_update():
             for old, new in zip(fig.data, new_life.data, strict=True):
                 old.x, old.y, old.customdata, old.name = new.x, new.y, new.customdata, new.name
@@ -149,5 +172,6 @@ def edram_explorer(
     box.batch = batch_slider
     box.array = array_slider
     box.readout = readout
+    box.results = cache
     box.rows = rows  # the compare() rows on display, replaced at every move
     return box

@@ -269,14 +269,16 @@ def copy_fixture(src: Path, dest: Path) -> Path:
     return Path(shutil.copy(src, dest / src.name))
 
 
-# In the page: the time of the last key press, and of the last change to a plotly figure in the same output area as
-# the control (a MutationObserver on their SVG), both on the page's performance.now() clock.
+# In the page: the time of the last key press (or option choice), and of the last change anywhere in the control's
+# output area outside the control itself (the figure's SVG, a readout; a figure replaced by a new one counts too), both
+# on the page's performance.now() clock.
 _LATENCY_PROBE = """(control) => {
-  const area = control.closest('.jp-OutputArea') || document;
+  const area = control.closest('.jp-OutputArea') || document.body;
   const probe = window.__effdlProbe = {t0: 0, last: 0};
-  const obs = new MutationObserver(() => { probe.last = performance.now(); });
-  area.querySelectorAll('.js-plotly-plot').forEach(g =>
-    obs.observe(g, {subtree: true, childList: true, attributes: true, characterData: true}));
+  const obs = new MutationObserver(records => {
+    if (records.some(r => !control.contains(r.target))) probe.last = performance.now();
+  });
+  obs.observe(area, {subtree: true, childList: true, attributes: true, characterData: true});
   document.addEventListener('keydown', () => { probe.t0 = performance.now(); probe.last = 0; }, true);
   return area.querySelectorAll('.js-plotly-plot').length;
 }"""
@@ -284,10 +286,9 @@ _REDRAWN = "(quiet) => { const p = window.__effdlProbe; return p.last > p.t0 && 
 
 
 def measure_main_control(page, *, moves: int = 24, quiet_ms: float = 300, timeout_s: float = 10) -> list[float]:
-    """Milliseconds from each one-step key press on the main slider to the end of the figure's redraw (no further
-    change to it for ``quiet_ms``), over ``moves`` presses (right until the end of the slider, then left).
-
-    Dropdown main controls are measured by stepping through their options with the keyboard the same way.
+    """Milliseconds from each one-step key press on the main slider to the end of the redraw (no further change in
+    the control's output area for ``quiet_ms``), over ``moves`` presses (right until the end of the slider, then
+    left). A dropdown main control gets its neighbouring option chosen ``moves`` times, timed from the choice.
     """
     control = page.locator(".effdl-main-control").first
     if control.count() == 0:
@@ -297,16 +298,31 @@ def measure_main_control(page, *, moves: int = 24, quiet_ms: float = 300, timeou
     if not plots:
         raise AssertionError("the main control's output has no plotly figure to time")
     handle = control.locator(".noUi-handle")
-    target = handle.first if handle.count() else control.locator("select").first
-    target.focus()
-    key, times = "ArrowRight", []
+    select = control.locator("select")
+    if not handle.count() and not select.count():
+        raise AssertionError("the main control is neither a slider nor a dropdown")
+    times: list[float] = []
+    if handle.count():
+        handle.first.focus()
+        key = "ArrowRight"
+        for _ in range(moves):
+            before = handle.first.get_attribute("aria-valuenow")
+            page.keyboard.press(key)
+            if handle.first.get_attribute("aria-valuenow") == before:  # at the end: turn round
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+                page.keyboard.press(key)
+            page.wait_for_function(_REDRAWN, arg=quiet_ms, timeout=timeout_s * 1000, polling=20)
+            times.append(page.evaluate("() => window.__effdlProbe.last - window.__effdlProbe.t0"))
+        return times
+    options = select.first.evaluate("s => [...s.options].map(o => o.value)")
+    i = options.index(select.first.evaluate("s => s.value"))
+    step = 1
     for _ in range(moves):
-        before = target.get_attribute("aria-valuenow") if handle.count() else target.evaluate("s => s.value")
-        page.keyboard.press(key if handle.count() else ("ArrowDown" if key == "ArrowRight" else "ArrowUp"))
-        after = target.get_attribute("aria-valuenow") if handle.count() else target.evaluate("s => s.value")
-        if after == before:  # at the end of the range: turn round (the press changed nothing, nothing to time)
-            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
-            page.keyboard.press(key if handle.count() else ("ArrowDown" if key == "ArrowRight" else "ArrowUp"))
+        if not 0 <= i + step < len(options):
+            step = -step
+        i += step
+        page.evaluate("() => { window.__effdlProbe.t0 = performance.now(); window.__effdlProbe.last = 0; }")
+        select.first.select_option(options[i])
         page.wait_for_function(_REDRAWN, arg=quiet_ms, timeout=timeout_s * 1000, polling=20)
         times.append(page.evaluate("() => window.__effdlProbe.last - window.__effdlProbe.t0"))
     return times
