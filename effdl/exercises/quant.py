@@ -1,14 +1,25 @@
-"""Checkers for quantization (chapter 04): affine parameters, symmetric quantization."""
+"""Checkers for quantization (chapter 04): affine parameters, symmetric quantization, LSQ's step gradient, the
+per-channel spread of a model's layers, and the bit-width explorer's task."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["check_affine_qparams", "check_symmetric_quantize"]
+__all__ = [
+    "LSQ_X",
+    "check_affine_qparams",
+    "check_channel_spread",
+    "check_lsq_step_grad",
+    "check_ptq_bits_within",
+    "check_symmetric_quantize",
+]
+
+LSQ_X = (0.23, -0.57, 0.5)  # the inputs of the LSQ exercise (3-bit, step s = 0.1)
 
 
 @checker
@@ -89,4 +100,128 @@ def check_symmetric_quantize(fn: Callable[[torch.Tensor, int], torch.Tensor] | N
         return _verdict(False, "", hint + f" (trial {trial + 1}, bits={bits})")
     return _verdict(
         True, f"your codes match effdl.compress.quant.quantize on {trials} tensors (2..{1 + trials} bits).", ""
+    )
+
+
+@checker
+def check_lsq_step_grad(
+    answer: Sequence[float] | None,
+    *,
+    x: Sequence[float] = LSQ_X,
+    step: float = 0.1,
+    bits: int = 3,
+    tol: float = 1e-4,
+) -> bool:
+    """Exercise: ``∂x̂/∂s`` of LSQ's quantizer ``x̂ = round(clamp(x / s, qmin, qmax)) · s`` (full signed grid) for each
+    element of ``x``, *before* the gradient scale ``g``. The truth is autograd through
+    :class:`effdl.compress.quant.LSQQuantizer` (step fixed at ``step``), divided by its ``g = 1 / sqrt(N · qmax)``."""
+    import math
+
+    from effdl.compress.quant import LSQQuantizer
+
+    if _missing(answer):
+        return False
+    xs = torch.tensor(x, dtype=torch.float32)
+    lsq = LSQQuantizer(bits)
+    with torch.no_grad():
+        lsq.scale.fill_(step)
+        lsq.initialized.fill_(True)
+    g = 1.0 / math.sqrt(xs.numel() * lsq.qmax)
+    truth = []
+    for i in range(xs.numel()):
+        (grad,) = torch.autograd.grad(lsq(xs)[i], lsq.scale)
+        truth.append(float(grad) / g)
+    try:
+        got = [float(v) for v in answer]  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return _verdict(False, "", f"give one number per element of x = {list(x)}, got {answer!r}")
+    if len(got) != len(truth):
+        return _verdict(False, "", f"give one number per element of x = {list(x)}: {len(truth)} numbers")
+
+    def close(values: Sequence[float]) -> bool:
+        return all(abs(a - b) <= tol for a, b in zip(got, values, strict=True))
+
+    if close(truth):
+        return _verdict(True, f"∂x̂/∂s = {[round(t, 4) for t in truth]} (times g = {g:.4f} in training).", "")
+    v = [xi / step for xi in x]
+    if close([t * g for t in truth]):
+        return _verdict(False, "", f"give the gradient before LSQ's scale g = 1/√(N·qmax) = {g:.4f}.")
+    if close([-t for t in truth]):
+        return _verdict(False, "", "the sign is flipped: d/ds [round(x/s)·s] = round(x/s) − x/s inside the range.")
+    if close([round(vi) - vi for vi in v]):
+        return _verdict(False, "", f"clamp first: an x/s outside {lsq.qmin}..{lsq.qmax} gives qmin or qmax.")
+    if close([float(round(min(max(vi, lsq.qmin), lsq.qmax))) for vi in v]):
+        return _verdict(False, "", "round(x/s)·s depends on s twice: differentiate x/s too (round passes straight).")
+    wrong = [i for i, (a, b) in enumerate(zip(got, truth, strict=True)) if abs(a - b) > tol]
+    return _verdict(
+        False, "", f"element(s) {wrong} are off: x/s = {[round(vi, 3) for vi in v]}, qmin {lsq.qmin}, qmax {lsq.qmax}."
+    )
+
+
+def _channel_spreads(model: torch.nn.Module) -> dict[str, float]:
+    """Per Conv2d/Linear layer: the largest per-output-channel ``max|w|`` over the smallest one."""
+    out = {}
+    for name, m in model.named_modules():
+        if isinstance(m, torch.nn.Conv2d | torch.nn.Linear):
+            top = m.weight.detach().abs().flatten(1).amax(dim=1)
+            out[name] = float(top.max() / top.min().clamp(min=torch.finfo(torch.float32).tiny))
+    return out
+
+
+@checker
+def check_channel_spread(answer: str | None, model: torch.nn.Module) -> bool:
+    """Exercise: the name of ``model``'s Conv2d/Linear layer with the widest spread between its output channels,
+    measured as ``max_c max|w_c| / min_c max|w_c|`` (``w_c`` = the weights of output channel ``c``)."""
+    if _missing(answer):
+        return False
+    spreads = _channel_spreads(model)
+    if not spreads:
+        return _verdict(False, "", "the model has no Conv2d/Linear layer")
+    best = max(spreads, key=lambda n: spreads[n])
+    if answer == best:
+        return _verdict(True, f"{best}: its channels' max|w| differ by {spreads[best]:.1f}×.", "")
+    if answer not in spreads:
+        return _verdict(False, "", f"give a layer name, one of {list(spreads)}; got {answer!r}")
+    return _verdict(
+        False,
+        "",
+        f"{answer}'s channels differ by {spreads[answer]:.1f}× in max|w|; another layer spreads wider. Take max|w| "
+        "per output channel (dim 0), then the largest over the smallest, for every layer.",
+    )
+
+
+@checker
+def check_ptq_bits_within(answer: int | None, explorer: Any, *, points: float = 1.0) -> bool:
+    """Try it (quant_explorer): the smallest bit width at which weight-only PTQ *per channel* with the *min-max*
+    observer keeps the test accuracy within ``points`` of float, read off ``explorer.results`` (the widget's own
+    cached settings, ``{(bits, per_channel, observer): (accuracy %, bits)}``) and ``explorer.baseline``."""
+    if _missing(answer):
+        return False
+    results: Mapping[tuple[int, bool, str], tuple[float, int]] = explorer.results
+    base = float(explorer.baseline)
+    accs = {b: acc for (b, pc, obs), (acc, _) in results.items() if pc and obs == "minmax"}
+    ok = sorted(b for b, acc in accs.items() if acc >= base - points)
+    if not ok:
+        return _verdict(False, "", f"no per-channel min-max width in the widget is within {points:g} point(s)")
+    truth = ok[0]
+    try:
+        got = int(answer)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return _verdict(False, "", f"give a bit width (an int), got {answer!r}")
+    if got == truth:
+        return _verdict(
+            True,
+            f"{truth} bits: {accs[truth]:.2f}% against float {base:.2f}% "
+            + (f"({truth - 1} bits: {accs[truth - 1]:.2f}%)." if truth - 1 in accs else "."),
+            "",
+        )
+    if got not in accs:
+        return _verdict(False, "", f"the slider runs over {min(accs)}..{max(accs)} bits; got {got}")
+    if got in ok:
+        return _verdict(False, "", f"{got} bits is within {points:g} point(s), but a smaller width is too.")
+    return _verdict(
+        False,
+        "",
+        f"at {got} bits the accuracy is {accs[got]:.2f}%, more than {points:g} point(s) below float {base:.2f}% "
+        "(is per channel on and the observer min-max?).",
     )

@@ -31,8 +31,8 @@ def quant_explorer(
     itself is never modified. Every setting is computed once and kept (the eight bit widths of the starting setting at
     start-up, others when first chosen), so moving the slider back and forth only redraws the figure.
 
-    Attributes of the returned box: ``slider``, ``figure``, ``readout`` and ``results``
-    (``{(bits, per_channel, observer): (accuracy %, bits on disk)}`` of every setting computed so far).
+    Attributes of the returned box: ``slider``, ``figure``, ``readout``, ``baseline`` (the float accuracy in %) and
+    ``results`` (``{(bits, per_channel, observer): (accuracy %, bits on disk)}`` of every setting computed so far).
     """
     import copy
 
@@ -109,4 +109,5 @@ def quant_explorer(
     box.slider = slider
     box.readout = readout
     box.results = results
+    box.baseline = base
     return box
