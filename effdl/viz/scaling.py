@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from effdl.core.footprint import pareto_front
 
-__all__ = ["SCALING_METHODS", "compression_robustness", "lm_curves", "size_loss_scatter"]
+__all__ = ["SCALING_METHODS", "compression_robustness", "headline_verdict", "lm_curves", "size_loss_scatter"]
 
 # Train large, then compress (chapter 07)
 
@@ -248,3 +248,36 @@ def size_loss_scatter(
         height=460,
     )
     return fig
+
+
+def headline_verdict(head: Mapping[str, Any], strict: Mapping[str, Any], *, view: str, small: str) -> str:
+    """The headline test in words (Markdown): ``head`` and ``strict`` are
+    ``effdl.compress.scaling.headline_tests``'s verdicts within ``small``'s fp32 size and within its 8-bit size;
+    ``view`` opens the sentence (e.g. "**At equal training compute**"). Sizes in kbit, losses in bits/char."""
+    for name, d in (("head", head), ("strict", strict)):
+        missing = [k for k in ("small_light", "large_heavy", "max_bits", "wins") if k not in d]
+        if missing:
+            raise ValueError(f"{name} must be a large_vs_small verdict, it lacks {missing}")
+    sl, lh, cap = head["small_light"], head["large_heavy"], float(head["max_bits"])
+    if lh is None:
+        text = f"{view}: no heavily compressed larger model fits within {cap / 1e3:,.0f} kbit."
+    else:
+        text = (
+            f"{view}: the best heavily compressed larger model is **{lh['name']}, {lh['label']}**: "
+            f"**{lh['val_bpc']:.3f} bits/char** in {lh['size_bits'] / 1e3:,.0f} kbit, against **{sl['val_bpc']:.3f}** "
+            f"for the best lightly compressed {small} ({sl['label']}, {sl['size_bits'] / 1e3:,.0f} kbit): "
+            + ("**the large compressed model wins**" if head["wins"] else f"**{small} wins**")
+            + f" by {abs(head['margin_bpc']):.3f} bits/char."
+        )
+    sh = strict["large_heavy"]
+    return (
+        text
+        + f" Within {small}'s **8-bit** size ({float(strict['max_bits']) / 1e3:,.0f} kbit): "
+        + (
+            "no heavily compressed larger model fits."
+            if sh is None
+            else f"{sh['name']}, {sh['label']} at {sh['val_bpc']:.3f} bits/char against "
+            f"{strict['small_light']['val_bpc']:.3f} — "
+            + ("the larger model still wins." if strict["wins"] else f"{small} wins there.")
+        )
+    )

@@ -23,7 +23,8 @@ def scaling_explorer(
     budget (the main slider, over the sizes that occur); the figure (``viz.size_loss_scatter``) shows every model's
     points for that method, the budget as a vertical line and, as stars, each model's best point within the
     budget; the readout names the overall best. ``rows``: ``effdl.compress.scaling.compress_curve`` rows of several
-    models. ``budget_bits``: the starting budget (default: the median size). Nothing is recomputed."""
+    models. ``budget_bits``: the starting budget (default: the median size). Nothing is recomputed. The box exposes
+    ``rows`` (copies of the rows it browses) and ``sizes`` (the slider's positions, bits)."""
     if not rows:
         raise ValueError("rows is empty: nothing to explore")
     if method not in viz.SCALING_METHODS:
@@ -92,4 +93,6 @@ def scaling_explorer(
     box.slider = slider
     box.method = method_dd
     box.readout = readout
+    box.rows = [dict(r) for r in rows]  # the data it browses (tasks read their truth from it)
+    box.sizes = sizes  # the slider's positions, in bits
     return box

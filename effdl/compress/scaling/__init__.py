@@ -16,7 +16,8 @@ study at laptop scale with the workbench's character language model (:class:`eff
   :func:`scale_grid` trains a list of sizes on the same batches; ``flops=`` gives every size the same training
   compute (Li et al. compare sizes at equal training time), so a larger model does fewer steps.
 - Modules: :mod:`.lm` (windows, evaluation, training), :mod:`.budget` (the grid and reading it at a budget),
-  :mod:`.robustness` (compression, size against loss, :func:`compare_robustness`); everything is re-exported here.
+  :mod:`.robustness` (compression, size against loss, :func:`compare_robustness`), :mod:`.study` (chapter 07's
+  headline test at two caps, one-shot compression at two stages of training); everything is re-exported here.
 - FLOPs: measured, not assumed: ``count_flops`` (``torch.utils.flop_counter``) on one forward pass of a training
   batch, times 3 for forward + backward (the backward pass costs about twice the forward). Kaplan et al. 2020's
   formula ``6 · N · tokens`` (N = non-embedding parameters) is logged next to it: the measured count is larger
@@ -61,6 +62,7 @@ from effdl.compress.scaling.robustness import (
     relative_increase,
     size_loss_frontier,
 )
+from effdl.compress.scaling.study import headline_tests, oneshot_by_stage
 from effdl.core.data import unigram_entropy_bits
 
 __all__ = [
@@ -78,9 +80,11 @@ __all__ = [
     "compressed_model_bits",
     "compressible_layers",
     "evaluate_lm",
+    "headline_tests",
     "large_vs_small",
     "lm_windows",
     "loss_at",
+    "oneshot_by_stage",
     "relative_increase",
     "scale_grid",
     "size_loss_frontier",
