@@ -1,16 +1,18 @@
-"""Checkers for eDRAM and reversible networks (chapter 08): refresh count, the coupling inverse."""
+"""Checkers for eDRAM and reversible networks (chapter 08): refresh count, the coupling inverse, and the
+temperature task on the eDRAM explorer."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["check_coupling_inverse", "check_refresh_count"]
+__all__ = ["check_coupling_inverse", "check_first_refresh_temperature", "check_refresh_count"]
 
 
 @checker
@@ -80,3 +82,49 @@ def check_coupling_inverse(fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]
             hint = "the halves are right but in the wrong order: return cat((x1, x2), dim=1)."
         return _verdict(False, "", f"relative error {err:.2g} on a block of {2 * c} channels; " + hint)
     return _verdict(True, f"exact to 1e-5 on {trials} random blocks: the coupling is invertible by construction.", "")
+
+
+def _first_refresh(explorer: Any, scenario: str) -> float | None:
+    """The lowest simulated temperature of the explorer's starting setting at which ``scenario`` refreshes."""
+    hot = [
+        t
+        for (t, *setting), (rows, _life, _r) in explorer.results.items()
+        if tuple(setting) == tuple(explorer.start)
+        and any(r["scenario"] == scenario and r["refreshes"] > 0 for r in rows)
+    ]
+    return min(hot) if hot else None
+
+
+@checker
+def check_first_refresh_temperature(answer: float | None, explorer: Any) -> bool:
+    """Try it (``widgets.edram_explorer``): the lowest temperature (°C, a slider position) at which the reversible
+    schedule on eDRAM first needs refreshes, at the explorer's starting buffer, batch and array. The truth comes
+    from the explorer's own simulations (``explorer.results``, every temperature of the starting setting);
+    ``math.inf`` is the answer when no temperature up to the slider's end needs one."""
+    if _missing(answer):
+        return False
+    if not hasattr(explorer, "results") or not hasattr(explorer, "start"):
+        raise TypeError("explorer must be widgets.edram_explorer(...) (it has .results and .start)")
+    truth = _first_refresh(explorer, "reversible + eDRAM")
+    got = float(answer)  # type: ignore[arg-type]
+    if truth is None:
+        return _verdict(
+            math.isinf(got),
+            "no temperature on the slider makes the reversible schedule refresh at this setting.",
+            f"you said {got:g} °C, but the reversible schedule never refreshes here: answer math.inf.",
+        )
+    temps = sorted({float(k[0]) for k in explorer.results if tuple(k[1:]) == tuple(explorer.start)})
+    below = [t for t in temps if t < truth]
+    good = f"{truth:g} °C: the first slider position at which a reversible tensor outlives the retention time" + (
+        f" (at {below[-1]:g} °C none does)." if below else "."
+    )
+    if abs(got - truth) < 1e-6:
+        return _verdict(True, good, "")
+    std = _first_refresh(explorer, "standard + eDRAM")
+    if std is not None and abs(got - std) < 1e-6:
+        hint = "that is where the standard schedule starts refreshing: read the reversible + eDRAM count."
+    elif got < truth:
+        hint = "at that temperature the reversible schedule still needs no refresh: heat the chip further."
+    else:
+        hint = "the reversible schedule already refreshes at a lower temperature: move the slider down in 5 °C steps."
+    return _verdict(False, "", f"you said {got:g} °C; " + hint)

@@ -37,7 +37,8 @@ def edram_explorer(
 
     Every setting is simulated once and kept: all 31 temperature positions of the starting setting at start-up,
     other settings when first chosen, so moving a slider back and forth only redraws. ``box.results`` maps
-    ``(temperature °C, area KiB, batch, array)`` to ``(scenario rows, lifetimes, retention µs)``.
+    ``(temperature °C, area KiB, batch, array)`` to ``(scenario rows, lifetimes, retention µs)``; ``box.start`` is
+    the starting ``(area KiB, batch, array)``.
     """
     from dataclasses import replace
 
@@ -173,5 +174,6 @@ def edram_explorer(
     box.array = array_slider
     box.readout = readout
     box.results = cache
+    box.start = (int(area_kib), int(batch), int(array))  # the starting (area KiB, batch, array): tasks read it
     box.rows = rows  # the compare() rows on display, replaced at every move
     return box

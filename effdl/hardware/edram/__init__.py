@@ -19,7 +19,9 @@ and backward, shorter than the retention time, and needs no refresh. This module
    :class:`Energy` table. Result: a :class:`SimResult`.
 3. :func:`compare` runs the three scenarios of the notebook — standard + SRAM (same area, so half the
    capacity), standard + eDRAM with refresh, reversible + eDRAM — into a table for stacked energy bars;
-   :func:`lifetimes` gives the per-tensor rows for a lifetime chart against the retention line.
+   :func:`lifetimes` gives the per-tensor rows for a lifetime chart against the retention line;
+   :func:`codesign_study` puts simulated and trained configurations on the energy–accuracy plane and chooses
+   under a declared accuracy constraint.
 
 Every number the model rests on is a named field of :class:`Accelerator`, :class:`Memory` or :class:`Energy`
 whose docstring gives its source; change any of them with ``dataclasses.replace``. Units: seconds, bytes,
@@ -85,6 +87,7 @@ from effdl.hardware.edram._hardware import (
     retention_at,
 )
 from effdl.hardware.edram._sim import Phase, SimResult, TensorRecord, simulate
+from effdl.hardware.edram._study import CodesignStudy, codesign_study
 from effdl.hardware.edram._trace import Block, Op, Stored, Trace, trace
 from effdl.hardware.edram._views import SCENARIOS, codesign_energy, compare, lifetimes, lowest_energy_meeting
 
@@ -98,6 +101,7 @@ __all__ = [
     "SCHEDULES",
     "Accelerator",
     "Block",
+    "CodesignStudy",
     "Energy",
     "Memory",
     "Op",
@@ -107,6 +111,7 @@ __all__ = [
     "TensorRecord",
     "Trace",
     "codesign_energy",
+    "codesign_study",
     "compare",
     "lifetimes",
     "lowest_energy_meeting",
