@@ -175,10 +175,15 @@ def open_and_run_all(page, server: LabServer, notebook: str, *, timeout_s: float
 def problems(page) -> list[str]:
     """What a reader would see go wrong: error outputs, cells left unrun, widgets or figures that failed to render."""
     found = []
+    # A cell whose input is collapsed (the hidden record cells) shows a placeholder prompt without a number; it is
+    # followed by visible cells, so an error in it still shows as an error output and as later cells left unrun.
     prompts = page.evaluate(
-        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent)"
+        """() => [...document.querySelectorAll('.jp-CodeCell')].map(c => {
+            const p = c.querySelector('.jp-InputPrompt:not(.jp-Placeholder-prompt)');
+            return p ? p.textContent : null;
+        })"""
     )
-    unrun = [i for i, p in enumerate(prompts) if not any(ch.isdigit() for ch in p)]
+    unrun = [i for i, p in enumerate(prompts) if p is not None and not any(ch.isdigit() for ch in p)]
     if unrun:
         found.append(f"code cells {unrun} did not run (Run All stops at the first error)")
     errors = page.evaluate(
