@@ -1,9 +1,10 @@
-"""Checkers for the tour (chapter 00): MACs of a layer, the Pareto frontier."""
+"""Checkers for the tour (chapter 00): MACs of a layer, the Pareto frontier, and the Pareto explorer's task."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -11,7 +12,7 @@ from torch import nn
 from effdl.core.footprint import count_flops, pareto_front
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["check_conv_macs", "check_linear_macs", "check_pareto_front"]
+__all__ = ["check_conv_macs", "check_linear_macs", "check_pareto_front", "check_pareto_models"]
 
 
 @checker
@@ -81,3 +82,52 @@ def check_pareto_front(
                 "duplicates keep the first.",
             )
     return _verdict(True, f"your frontier matches on {trials} random point sets, ties and duplicates included.", "")
+
+
+def _frontier_names(points: Sequence[Mapping[str, Any]], x: str, y: str, name: str) -> list[str]:
+    """Names of the points on the (``x`` ↓, ``y`` ↑) Pareto frontier, in the order of ``x``."""
+    return [str(points[i][name]) for i in pareto_front([(p[x], p[y]) for p in points], maximize=(False, True))]
+
+
+@checker
+def check_pareto_models(answer: Iterable[str] | str | None, explorer: Any, *, x: str = "latency_ms") -> bool:
+    """Try it (chapter 00): the names of the models on the Pareto frontier of accuracy (↑) against ``x`` (↓), as
+    ``widgets.pareto_explorer`` draws it with ``x`` on the x axis. The truth comes from the explorer's own data
+    (``explorer.points``, labels under ``explorer.name``); the order of the names does not matter."""
+    if _missing(answer):
+        return False
+    points, name = explorer.points, getattr(explorer, "name", "name")
+    if isinstance(answer, str):
+        answer = [answer]
+    try:
+        got = {str(a) for a in answer}
+    except TypeError:
+        return _verdict(False, "", f"give a list of model names, got {answer!r}")
+    names = [str(p[name]) for p in points]
+    want = _frontier_names(points, x, "accuracy", name)
+    if got == set(want):
+        return _verdict(True, f"on accuracy against {x}, the frontier is {', '.join(want)}.", "")
+    unknown = sorted(got - set(names))
+    if unknown:
+        return _verdict(False, "", f"{unknown} are not among the models {names}; spell them as the legend does")
+    others = [k for k in points[0] if k not in (x, "accuracy", name) and isinstance(points[0][k], int | float)]
+    for other in others:
+        if got == set(_frontier_names(points, other, "accuracy", name)):
+            return _verdict(False, "", f"that is the frontier against {other}: put {x} on the x axis")
+    extra = sorted(got - set(want))
+    if extra:
+        by = {str(p[name]): p for p in points}
+        m = by[extra[0]]
+        dom = next(
+            (
+                str(p[name])
+                for p in points
+                if p[x] <= m[x] and p["accuracy"] >= m["accuracy"] and (p[x], p["accuracy"]) != (m[x], m["accuracy"])
+            ),
+            None,
+        )
+        if dom is None:
+            return _verdict(False, "", f"{extra[0]} ties another model exactly: of duplicates only the first counts")
+        return _verdict(False, "", f"{extra[0]} is dominated: {dom} is no more costly in {x} and no less accurate")
+    missing = sorted(set(want) - got)
+    return _verdict(False, "", f"{missing[0]} is on the frontier too: no model is both cheaper and more accurate")

@@ -24,6 +24,9 @@ def pareto_explorer(
     """Pick the axes of a Pareto plot from dropdowns; the figure (a ``FigureWidget``) updates in place.
 
     ``points``: dicts with ``name`` and numeric metrics (e.g. ``Footprint.as_dict()`` plus ``accuracy``).
+
+    Attributes of the returned box: ``figure``, ``points`` (copies of the dicts it plots) and ``name`` (their label
+    key).
     """
     if not points:
         raise ValueError("points is empty: nothing to explore")
@@ -54,4 +57,6 @@ def pareto_explorer(
         control.observe(redraw, names="value")
     box = W.VBox([W.HBox([x_dd, y_dd, log_cb]), fig])
     box.figure = fig  # handy for tests and for readers who want to restyle it
+    box.points = [dict(p) for p in points]  # the data it plots (for "Try it" checkers)
+    box.name = name
     return box
