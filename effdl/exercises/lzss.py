@@ -1,12 +1,19 @@
-"""Checkers for LZSS (chapter 09): decoding tokens by hand, the blob size."""
+"""Checkers for LZSS (chapter 09): decoding tokens by hand, the blob size, the explorer's smallest good chunk."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from effdl.exercises._common import _missing, _verdict, checker
 
-__all__ = ["LZSS_DECODE_TOKENS", "check_lzss_blob_size", "check_lzss_decode", "lzss_exercise_input"]
+__all__ = [
+    "LZSS_DECODE_TOKENS",
+    "check_lzss_blob_size",
+    "check_lzss_decode",
+    "check_lzss_smallest_chunk",
+    "lzss_exercise_input",
+]
 
 # (kind, length, offset) of the tokens the reader decodes by hand: S = 1 byte, the symbols are letters
 LZSS_DECODE_TOKENS: tuple[tuple[str, ...] | tuple[str, int, int], ...] = (
@@ -114,3 +121,37 @@ def check_lzss_blob_size(
             "2 per match, the tail and the CRC (4)."
         ),
     )
+
+
+@checker
+def check_lzss_smallest_chunk(answer: int | None, explorer: Any, *, within: float = 0.01) -> bool:
+    """Try it (chapter 09's explorer): with W and S at the explorer's starting values, the smallest chunk size C
+    (bytes, one of ``explorer.chunks``) whose ratio is within ``within`` (1%) of the best ratio over all offered C.
+    The truth comes from the explorer's own data: ``explorer.start = (W, C, S)`` and ``explorer.ratio(W, C, S)``."""
+    if _missing(answer):
+        return False
+    w, _, s = explorer.start
+    ratios = {int(c): float(explorer.ratio(w, c, s)) for c in explorer.chunks}
+    best = max(ratios.values())
+    floor = (1 - within) * best
+    truth = min(c for c, r in ratios.items() if r >= floor)
+    c = int(answer)
+    good = (
+        f"C = {truth:,} bytes: ratio {ratios[truth]:.3f}, within {within:.0%} of the best {best:.3f} (W = {w}, "
+        f"S = {s}); every smaller C loses more at its chunk borders."
+    )
+    if c == truth:
+        return _verdict(True, good, "")
+    if c not in ratios:
+        hint = f"C must be one of the slider's values {sorted(ratios)}; you said {c}."
+    elif ratios[c] < floor:
+        hint = (
+            f"at C = {c:,} the ratio is {ratios[c]:.3f}, more than {within:.0%} below the best ({best:.3f}): keep W "
+            f"at {w} and S at {s}, and move C up."
+        )
+    else:
+        hint = (
+            f"C = {c:,} is within {within:.0%} (ratio {ratios[c]:.3f}), but a smaller C is too: the question asks for "
+            "the smallest, not the best."
+        )
+    return _verdict(False, good, hint)

@@ -30,6 +30,10 @@ def lzss_explorer(
 
     ``data``: anything :func:`effdl.hardware.lzss.compress` takes; 100–300 kB recompress in milliseconds.
     ``reference``: other codecs' ratios on the same bytes, shown alongside (e.g. ``{"lz4": 1.8}``).
+
+    The returned box exposes its data for "Try it" checkers: ``box.start = (W, C, S)`` (the starting setting),
+    ``box.chunks`` (the C options), ``box.results = {(W, C, S): ratio}`` (every setting compressed so far, the
+    slider's moves included) and ``box.ratio(W, C, S)`` (the ratio of a setting, compressed once and cached).
     """
     import time
 
@@ -47,10 +51,21 @@ def lzss_explorer(
         raise ValueError(f"chunk must be one of chunks {options}, got {chunk!r}")
     refs = dict(reference or {})
 
+    results: dict[tuple[int, int, int], float] = {}
+
     def measure(w: int, c: int, s: int) -> tuple[bytes, float]:
         start = time.perf_counter()
         blob = lzss.compress(data, symbol_size=s, window=w, chunk=c, backend="cpu")
-        return blob, time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        results[(w, c, s)] = lzss.read_header(blob).length / len(blob)
+        return blob, seconds
+
+    def ratio(w: int, c: int, s: int) -> float:
+        """The ratio (raw bytes / blob bytes) at window w, chunk c, symbol size s; compressed once, then cached."""
+        key = (int(w), int(c), int(s))
+        if key not in results:
+            measure(*key)
+        return results[key]
 
     slider = W.IntSlider(
         value=window,
@@ -114,4 +129,8 @@ def lzss_explorer(
     box.chunk_slider = chunk_slider
     box.symbol_buttons = symbol_buttons
     box.readout = readout
+    box.start = (window, chunk, symbol_size)
+    box.chunks = options
+    box.results = results
+    box.ratio = ratio
     return box
