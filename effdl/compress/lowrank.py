@@ -39,8 +39,10 @@ from effdl.core.train import Data, evaluate
 __all__ = [
     "METHODS",
     "SVD",
+    "ConvComparison",
     "FactorizationReport",
     "LayerFactorization",
+    "compare_conv_factorizations",
     "factorize_",
     "factorized_params",
     "linear_svd",
@@ -722,3 +724,137 @@ def rank_sweep(
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ConvComparison:
+    """What :func:`compare_conv_factorizations` measured. Accuracies in % of ``test``; latencies in ms."""
+
+    layer: str
+    dense_accuracy: float
+    dense_ft_accuracy: float
+    reports: dict[str, FactorizationReport]
+    accuracy_before_ft: dict[str, float]
+    accuracy_after_ft: dict[str, float]
+    models: dict[str, nn.Module] = field(repr=False)
+    batch: int = 1
+
+    @property
+    def latencies(self) -> dict[str, Latency]:
+        """``{"dense": ..., label: ...}``: the dense model timed before the first variant, then each variant."""
+        out: dict[str, Latency] = {}
+        for label, rep in self.reports.items():
+            if rep.latency_before is not None and rep.latency_after is not None:
+                out.setdefault("dense", rep.latency_before)
+                out[label] = rep.latency_after
+        return out
+
+    def rows(self) -> list[dict[str, object]]:
+        """One dict per model, the dense one first: method, rank, conv params, param ratio (conv), model MACs /
+        sample, FLOPs ratio (model), latency (ms), speed-up, accuracy before FT, accuracy after FT (%)."""
+        first = next(iter(self.reports.values()))
+
+        def per_sample(flops: int | None) -> int | None:
+            return None if flops is None else flops // 2 // self.batch
+
+        rows: list[dict[str, object]] = [
+            {
+                "method": "dense",
+                "rank": "—",
+                "conv params": first.params_before,
+                "param ratio (conv)": 1.0,
+                "model MACs / sample": per_sample(first.flops_before),
+                "FLOPs ratio (model)": 1.0,
+                "latency (ms)": first.latency_before.median_ms if first.latency_before else None,
+                "speed-up": 1.0,
+                "accuracy before FT": self.dense_accuracy,
+                "accuracy after FT": self.dense_ft_accuracy,
+            }
+        ]
+        for label, rep in self.reports.items():
+            rows.append(
+                {
+                    "method": label,
+                    "rank": str(rep.layers[0].rank),
+                    "conv params": rep.params_after,
+                    "param ratio (conv)": rep.param_ratio,
+                    "model MACs / sample": per_sample(rep.flops_after),
+                    "FLOPs ratio (model)": rep.flops_ratio,
+                    "latency (ms)": rep.latency_after.median_ms if rep.latency_after else None,
+                    "speed-up": rep.speedup,
+                    "accuracy before FT": self.accuracy_before_ft[label],
+                    "accuracy after FT": self.accuracy_after_ft[label],
+                }
+            )
+        return rows
+
+
+def compare_conv_factorizations(
+    model: nn.Module,
+    train: Data,
+    test: Data,
+    *,
+    layer: str,
+    variants: Mapping[str, tuple[str, int | tuple[int, int]]],
+    fine_tune: Mapping[str, object],
+    inputs: Tensor,
+    latency: bool = True,
+    latency_repeats: int = 30,
+) -> ConvComparison:
+    """Factorize one convolution of ``model`` in several ways, fine-tune each, and compare with a fair control.
+
+    ``variants``: ``{label: (method, rank)}``, e.g. ``{"Tucker-2": ("tucker2", (6, 12)), "spatial": ("spatial",
+    8)}``. For each, a deep copy of ``model`` has ``layer`` factorized by :func:`factorize_` (FLOPs counted on
+    ``inputs``, a batch ``(B, C, H, W)``, and, with ``latency``, median latency over ``latency_repeats`` passes of
+    it), is evaluated on ``test``, fine-tuned with ``effdl.fit(copy, train, **fine_tune)`` and evaluated again.
+    The control: a copy of the dense ``model`` fine-tuned with the same ``fine_tune`` arguments. ``model`` itself is
+    left unchanged; accuracies are in % of ``test``.
+    """
+    from effdl.core.train import fit
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(variants, Mapping) or not variants:
+        raise ValueError(f"variants must be a non-empty dict {{label: (method, rank)}}, got {variants!r}")
+    for label, spec in variants.items():
+        if not isinstance(spec, tuple | list) or len(spec) != 2:
+            raise ValueError(f"variants[{label!r}] must be a pair (method, rank), got {spec!r}")
+        _check_method(spec[0])
+    if not isinstance(inputs, Tensor) or inputs.dim() < 1 or inputs.shape[0] < 1:
+        raise ValueError("inputs must be a tensor batch (B, ...) with B >= 1, to count FLOPs and time the models")
+    _select(model, [layer], variants[next(iter(variants))][0])  # the layer exists and can be factorized
+
+    dense_acc = 100 * evaluate(model, test).accuracy
+    control = copy.deepcopy(model)  # the control: the dense model fine-tuned exactly like the factorized ones
+    fit(control, train, **fine_tune)  # type: ignore[arg-type]
+    dense_ft_acc = 100 * evaluate(control, test).accuracy
+
+    reports: dict[str, FactorizationReport] = {}
+    before: dict[str, float] = {}
+    after: dict[str, float] = {}
+    models: dict[str, nn.Module] = {"dense": model, "dense + FT": control}
+    for label, (method, rank) in variants.items():
+        net = copy.deepcopy(model)
+        reports[label] = factorize_(
+            net,
+            method=method,
+            rank=rank,
+            layers=[layer],
+            inputs=inputs,
+            latency=latency,
+            latency_repeats=latency_repeats,
+        )
+        before[label] = 100 * evaluate(net, test).accuracy
+        fit(net, train, **fine_tune)  # type: ignore[arg-type]
+        after[label] = 100 * evaluate(net, test).accuracy
+        models[label] = net
+    return ConvComparison(
+        layer=layer,
+        dense_accuracy=dense_acc,
+        dense_ft_accuracy=dense_ft_acc,
+        reports=reports,
+        accuracy_before_ft=before,
+        accuracy_after_ft=after,
+        models=models,
+        batch=int(inputs.shape[0]),
+    )

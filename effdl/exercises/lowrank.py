@@ -1,15 +1,16 @@
-"""Checkers for low-rank factorization (chapter 02): factor parameters, truncated SVD."""
+"""Checkers for low-rank factorization (chapter 02): factor parameters, truncated SVD, and the rank explorer's task."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["check_lowrank_params", "check_truncated_svd"]
+__all__ = ["check_lowrank_params", "check_rank_within", "check_truncated_svd"]
 
 
 @checker
@@ -96,4 +97,49 @@ def check_truncated_svd(
         True,
         f"your approximation reaches the Eckart–Young optimum sqrt(Σ σᵢ², i > r) on {trials} random matrices.",
         "",
+    )
+
+
+@checker
+def check_rank_within(answer: int | None, explorer: Any, *, layer: str | None = None, points: float = 1.0) -> bool:
+    """Try it (chapter 02, ``widgets.lowrank_explorer``): the smallest rank of ``layer`` (default the explorer's
+    first layer) whose factorization keeps the test accuracy within ``points`` of the unfactorized model.
+
+    The truth is read off the explorer's own accuracy-against-rank curve (``explorer.curve(layer)``): the smallest
+    rank on it with accuracy ≥ ``explorer.dense_accuracy − points``. A smaller rank found with the slider between
+    the curve's points is also right when the explorer's own evaluation at that rank (``explorer.accuracy_at``)
+    keeps the accuracy within ``points``.
+    """
+    if _missing(answer):
+        return False
+    name = explorer.layers[0] if layer is None else layer
+    ranks, accs = explorer.curve(name)
+    floor = explorer.dense_accuracy - points
+    ok = [r for r, a in zip(ranks, accs, strict=True) if a >= floor]
+    truth = min(ok) if ok else max(ranks)
+    full = max(ranks)
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or answer != int(answer):
+        return _verdict(False, "", f"give a whole rank between 1 and {full}, got {answer!r}")
+    r = int(answer)
+    if not 1 <= r <= full:
+        return _verdict(False, "", f"{name} has ranks 1..{full}; {r} is outside that range.")
+    where = f"{name}: unfactorized {explorer.dense_accuracy:.2f}%, so the target is ≥ {floor:.2f}%"
+    if r == truth:
+        acc = accs[ranks.index(r)]
+        return _verdict(True, f"rank {r} of {full} ({acc:.2f}%) is the smallest point on the curve ({where}).", "")
+    acc = explorer.accuracy_at(name, r)
+    if acc < floor:
+        below = f"at rank {r} the accuracy is {acc:.2f}%, more than {points:g} point(s) below ({where})"
+        if r < truth:
+            return _verdict(False, "", below + "; move the rank up until the readout reaches the target.")
+        return _verdict(False, "", below + "; the curve is not monotone: check the points near your rank.")
+    if r < truth:
+        return _verdict(True, f"rank {r} ({acc:.2f}%) keeps it too, found between the curve's points ({where}).", "")
+    energy = explorer.energies(name)
+    kept = 100 * energy[r - 1]
+    return _verdict(
+        False,
+        "",
+        f"rank {r} keeps the accuracy ({acc:.2f}%, {kept:.0f}% of the energy), but a smaller rank does too: move "
+        f"the slider down, or hover over the curve's points, and find the smallest one still ≥ {floor:.2f}%.",
     )

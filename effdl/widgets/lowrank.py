@@ -27,6 +27,9 @@ def lowrank_explorer(
     curve (``points`` ranks, computed when a layer is first shown). The **energy** slider picks the smallest rank
     keeping that fraction of ``sum(σ²)``. ``layers``: the names of the Linear layers to choose from (default: all).
     ``model`` is never modified; a small model on 1,000 test images takes milliseconds per move.
+
+    The returned box also carries its data: ``layers``, ``dense_accuracy`` (%), ``curves`` (``{layer: (ranks,
+    accuracies %)}`` computed so far), ``curve(layer)``, ``accuracy_at(layer, rank)`` (%) and ``energies(layer)``.
     """
     import copy
 
@@ -154,7 +157,25 @@ def lowrank_explorer(
     rank_sl.observe(update, names="value")
     energy_sl.observe(on_energy, names="value")
     update()
+
+    def curve(name: str) -> tuple[list[int], list[float]]:
+        prepare(name)
+        return sweep(name)
+
+    def accuracy_at(name: str, rank: int) -> float:
+        prepare(name)
+        return 100 * evaluate(factorized(name, rank), data).accuracy
+
     box = W.VBox([W.HBox([rank_sl, energy_sl, layer_dd]), readout, fig])
     box.figure = fig  # for tests and for readers who want to restyle it
     box.slider = rank_sl
+    # The data the figure shows, for tasks and checkers: the layers, the unfactorized accuracy (%), the curves
+    # computed so far ({layer: (ranks, accuracies in %)}), curve(layer) (computing it if needed), the test accuracy
+    # (%) at any rank (what the readout shows), and the energy kept at each rank (energies(layer)[r - 1]).
+    box.layers = names
+    box.dense_accuracy = dense_acc
+    box.curves = sweeps
+    box.curve = curve
+    box.accuracy_at = accuracy_at
+    box.energies = lambda name: (prepare(name), energies[name])[1]
     return box
