@@ -1,14 +1,15 @@
-"""Checkers for distillation (chapter 03): softened probabilities, the KD loss."""
+"""Checkers for distillation (chapter 03): softened probabilities, the KD loss, and the explorers' tasks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["check_kd_loss", "check_softened"]
+__all__ = ["check_best_sweep_cell", "check_kd_loss", "check_softened", "check_temperature_share"]
 
 
 @checker
@@ -105,3 +106,90 @@ def check_kd_loss(
             "Loss = alpha · T² · KL(softmax(t/T) ‖ softmax(s/T)) + (1 − alpha) · cross_entropy(s, y).",
         )
     return _verdict(True, f"your loss matches kd_loss on {trials} random batches, temperatures and weights.", "")
+
+
+@checker
+def check_temperature_share(answer: float | None, explorer: Any, *, share: float = 0.5) -> bool:
+    """Try it (chapter 03, ``widgets.temperature_explorer``): the smallest temperature on the slider at which the top
+    class gets less than ``share`` of the probability (the other classes together get more than it).
+
+    The truth is read off the explorer's own data (``explorer.probabilities``, ``{T: probabilities}`` for every slider
+    position); the top class's probability falls monotonically as T grows.
+    """
+    if _missing(answer):
+        return False
+    table = explorer.probabilities
+    temps = sorted(table)
+    below = [t for t in temps if max(table[t]) < share]
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        return _verdict(False, "", f"give a temperature (a number on the slider, {temps[0]:g} to {temps[-1]:g})")
+    t = float(answer)
+    if not below:
+        return _verdict(
+            False,
+            "",
+            f"even at T = {temps[-1]:g} the top class keeps {100 * max(table[temps[-1]]):.1f}%: no slider "
+            f"position gets it below {100 * share:.0f}% for this digit.",
+        )
+    truth = below[0]
+    top = max(explorer.probs(t)) if t > 0 else 1.0
+    if abs(t - truth) < 1e-9:
+        prev = [u for u in temps if u < truth]
+        before = f", against {100 * max(table[prev[-1]]):.1f}% at T = {prev[-1]:g}" if prev else ""
+        return _verdict(True, f"at T = {truth:g} the top class gets {100 * top:.1f}%{before}.", "")
+    if top >= share:
+        return _verdict(
+            False, "", f"at T = {t:g} the top class still gets {100 * top:.1f}% (≥ {100 * share:.0f}%): raise T."
+        )
+    if t < truth:  # between two slider positions: right, if the previous position is still above the share
+        return _verdict(True, f"at T = {t:g} the top class gets {100 * top:.1f}% (slider position: {truth:g}).", "")
+    return _verdict(
+        False,
+        "",
+        f"at T = {t:g} the top class gets {100 * top:.1f}%, below {100 * share:.0f}%, but a smaller T already does: "
+        "move the slider down until the readout crosses the threshold.",
+    )
+
+
+@checker
+def check_best_sweep_cell(answer: Sequence[float] | None, explorer: Any) -> bool:
+    """Try it (chapter 03, ``widgets.distill_sweep_explorer``): the ``(T, alpha)`` cell of the sweep with the highest
+    *test* accuracy, as the explorer's readout shows it. The truth is read off ``explorer.table`` (ties: any of the
+    best cells is right); when the rows carry ``val_accuracy``, the verdict says whether the validation choice agrees.
+    """
+    if _missing(answer):
+        return False
+    table = explorer.table
+    try:
+        t, a = (float(v) for v in answer)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return _verdict(False, "", f"give a pair (T, alpha), e.g. {next(iter(table))}; got {answer!r}")
+    best_acc = max(float(r["accuracy"]) for r in table.values())
+    best = [k for k, r in table.items() if float(r["accuracy"]) == best_acc]
+    base = explorer.baseline
+    gain = f" ({best_acc - base:+.2f} points over the student alone)" if base is not None else ""
+    val = {k: r["val_accuracy"] for k, r in table.items() if "val_accuracy" in r}
+    if (t, a) in best:
+        note = ""
+        if len(val) == len(table):
+            chosen = max(val, key=lambda k: val[k])
+            note = (
+                " The validation digits chose the same cell."
+                if chosen == (t, a)
+                else f" The validation digits chose T = {chosen[0]:g}, α = {chosen[1]:g} instead "
+                f"({float(table[chosen]['accuracy']):.2f}% on test): picking on the test set would flatter the result."
+            )
+        return _verdict(True, f"T = {t:g}, α = {a:g}: {best_acc:.2f}% on the test digits{gain}.{note}", "")
+    if (a, t) in best and (t, a) not in table:
+        return _verdict(False, "", "the order is (T, alpha): temperature first, then the weight α.")
+    if (t, a) not in table:
+        return _verdict(False, "", f"({t:g}, {a:g}) is not in the sweep; its cells are {sorted(table)}.")
+    if len(val) == len(table) and (t, a) == max(val, key=lambda k: val[k]):
+        return _verdict(
+            False,
+            "",
+            "that is the cell chosen on the validation digits (the marker); the task asks for the best test accuracy "
+            "the readout shows — browse every cell.",
+        )
+    got = float(table[(t, a)]["accuracy"])
+    return _verdict(False, "", f"T = {t:g}, α = {a:g} gives {got:.2f}%; another cell does better — browse every cell.")

@@ -25,6 +25,8 @@ def temperature_explorer(
     live (a softmax of C numbers) next to the one at ``reference`` (default T = 1), with its entropy.
 
     ``logits``: a ``(C,)`` tensor (e.g. the teacher's output for one image). The slider runs over 0.5 .. ``max_T``.
+    The box carries ``temperatures`` (the slider's values), ``probabilities`` (``{T: [p_1, ..., p_C]}``) and
+    ``probs(T)``.
     """
     import math
 
@@ -77,6 +79,12 @@ def temperature_explorer(
     box = W.VBox([slider, readout, fig])
     box.figure = fig  # handy for tests and for readers who want to restyle it
     box.slider = slider
+    # The data the figure shows, for tasks and checkers: the slider's temperatures and, for each, the softened
+    # probabilities (fractions summing to 1); probs(T) for any other temperature.
+    steps = round((slider.max - slider.min) / slider.step)
+    box.temperatures = [slider.min + i * slider.step for i in range(steps + 1)]
+    box.probabilities = {t: probs(t) for t in box.temperatures}
+    box.probs = probs
     return box
 
 
@@ -161,4 +169,6 @@ def distill_sweep_explorer(
     box.slider = t_slider
     box.alpha_slider = a_slider
     box.curves = curves
+    box.table = table  # {(T, alpha): row} as given, for tasks and checkers
+    box.baseline = baseline
     return box
