@@ -46,9 +46,11 @@ __all__ = [
     "MarginRegularizer",
     "R2Comparison",
     "SoftMinMaxRegularizer",
+    "alpha_balance",
     "compare_regularizers",
     "ptq_metric",
     "range_ratio",
+    "soft_range_slope",
 ]
 
 _DEFAULT_TYPES = (nn.Conv2d, nn.Linear)
@@ -291,6 +293,35 @@ class SoftMinMaxRegularizer(_RangeRegularizer):
             smax, smin = self.soft_max_min(w, alpha)
             total = total + smax - smin + torch.exp(-alpha)
         return self.strength * total
+
+
+def soft_range_slope(w: torch.Tensor, alpha: float) -> tuple[float, float]:
+    """Soft-min-max's range term at hardness ``alpha`` and its slope in ``α``: ``(smax_α(w) − smin_α(w),
+    ∂(smax_α − smin_α)/∂α)`` over all elements of ``w`` (any shape), by autograd through
+    :meth:`SoftMinMaxRegularizer.soft_max_min` (α a float32 0-d tensor). The slope equals
+    ``Var_p(w) + Var_q(w) >= 0`` (see :class:`SoftMinMaxRegularizer`), in the units of ``w`` per unit of ``α``."""
+    if not isinstance(w, torch.Tensor) or not w.is_floating_point() or w.numel() == 0:
+        raise TypeError(f"w must be a non-empty floating-point torch.Tensor, got {w!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha):
+        raise ValueError(f"alpha must be a finite real number, got {alpha!r}")
+    a = torch.tensor(alpha, requires_grad=True)
+    smax, smin = SoftMinMaxRegularizer.soft_max_min(w.detach(), a)
+    (slope,) = torch.autograd.grad(smax - smin, a)
+    return (smax - smin).item(), slope.item()
+
+
+def alpha_balance(w: torch.Tensor, *, step: float = 0.25, stop: float = 100.0) -> float:
+    """The smallest ``α`` on the grid ``step, 2·step, ... < stop`` at which the range term's slope
+    (:func:`soft_range_slope`) reaches ``e^{−α}``: where ``∂R/∂α = λ (slope − e^{−α})`` turns non-negative, i.e.
+    where gradient descent would leave ``α`` if it started below. Raises ``ValueError`` if no grid point does."""
+    if not (isinstance(step, numbers.Real) and isinstance(stop, numbers.Real)) or not 0 < step < stop:
+        raise ValueError(f"need 0 < step < stop, got step={step!r}, stop={stop!r}")
+    n = math.ceil(stop / step)
+    for k in range(1, n):
+        a = k * step
+        if soft_range_slope(w, a)[1] >= math.exp(-a):
+            return a
+    raise ValueError(f"the slope never reaches e^(-alpha) for alpha in {step:g}..{stop:g}")
 
 
 @torch.no_grad()

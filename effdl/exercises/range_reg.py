@@ -1,15 +1,17 @@
-"""Checkers for range regularization (chapter 05): the R² penalties, soft max/min."""
+"""Checkers for range regularization (chapter 05): the R² penalties, soft max/min, and the weight-histogram
+explorer's task."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from effdl.exercises._common import _attempt, _missing, _verdict, checker
 
-__all__ = ["R2_WEIGHT", "check_range_penalties", "check_soft_max_min"]
+__all__ = ["R2_WEIGHT", "check_most_zeroed_layer", "check_range_penalties", "check_soft_max_min"]
 
 R2_WEIGHT = ((0.4, -1.5), (0.9, -0.2))  # the 2×2 weight of exercise 1
 
@@ -126,3 +128,31 @@ def check_soft_max_min(
             False, "", f"you returned ({got[0]:.6f}, {got[1]:.6f}), expected ({want[0]:.6f}, {want[1]:.6f}) {where}"
         )
     return _verdict(True, f"your soft max and min match soft_max_min on {trials} tensors, α from 0 to 2000.", "")
+
+
+@checker
+def check_most_zeroed_layer(answer: str | None, explorer: Any, *, training: str | None = None) -> bool:
+    """Try it (weight_histogram_explorer): the layer in which 2-bit min/max quantization on the full grid rounds the
+    largest share of ``training``'s weights to zero (default: the explorer's reference, e.g. the baseline), read off
+    ``explorer.stats`` (``{training: {layer: (max|w| / std, % rounded to 0)}}``, the numbers of the readout)."""
+    if _missing(answer):
+        return False
+    name = explorer.reference if training is None else training
+    stats = explorer.stats[name]
+    top = max(share for _, share in stats.values())
+    best = [lay for lay, (_, share) in stats.items() if share >= top - 1e-9]
+    if answer in best:
+        return _verdict(True, f"{answer}: {name}'s 2-bit grid rounds {top:.1f}% of its weights to 0.", "")
+    if answer not in stats:
+        return _verdict(False, "", f"give a layer name as the slider shows it, one of {list(stats)}; got {answer!r}")
+    most_outlying = max(stats, key=lambda lay: stats[lay][0])
+    if answer == most_outlying:
+        return _verdict(
+            False,
+            "",
+            f"{answer} has the largest max|w|/std, but the task asks for the largest share rounded to 0 "
+            f"({stats[answer][1]:.1f}% here; another layer has more).",
+        )
+    return _verdict(
+        False, "", f"in {answer} {name} rounds {stats[answer][1]:.1f}% to 0; walk every layer, another has more."
+    )

@@ -29,6 +29,10 @@ def weight_histogram_explorer(
     The readout gives each one's ``max|w| / std`` and the share of weights that 2-bit symmetric min/max quantization
     of the whole layer on the default full grid (levels ``−m, −m/2, 0, m/2``, ``m = max|w|``) rounds to zero, i.e.
     ``|w| <= m / 4``. Nothing is retrained: each update bins two tensors.
+
+    Attributes of the returned box: ``figure``, ``slider``, ``dropdown``, ``reference`` (the reference training's
+    name) and ``stats`` (``{training: {layer: (max|w| / std, % of weights 2-bit rounds to 0)}}``, every training and
+    layer, computed once when the widget is built: the numbers the readout shows).
     """
     import torch
 
@@ -59,6 +63,7 @@ def weight_histogram_explorer(
         zeros = quant.quantize(flat, quant.calibrate(flat, bits=2)) == 0
         return top / float(flat.std()), 100 * float(zeros.float().mean())
 
+    all_stats = {name: {lay: stats(weights[name][lay]) for lay in layers} for name in names}
     fig = go.FigureWidget(viz.weight_histograms(pair(layer, variant), bins=bins))
     layer_sl = W.SelectionSlider(
         options=layers, value=layer, description="layer", continuous_update=True, layout=W.Layout(width="520px")
@@ -78,7 +83,7 @@ def weight_histogram_explorer(
         shape = tuple(torch.as_tensor(weights[var][lay]).shape)
         parts = []
         for name in dict.fromkeys((reference, var)):
-            ratio, zeros = stats(weights[name][lay])
+            ratio, zeros = all_stats[name][lay]
             parts.append(f"{name}: max|w|/std <b>{ratio:.2f}</b>, 2-bit rounds <b>{zeros:.0f}%</b> to 0")
         readout.value = f"{lay} {shape} · " + " · ".join(parts)
 
@@ -89,4 +94,6 @@ def weight_histogram_explorer(
     box.figure = fig  # for tests and for readers who want to restyle it
     box.slider = layer_sl
     box.dropdown = variant_dd
+    box.reference = reference
+    box.stats = all_stats
     return box
