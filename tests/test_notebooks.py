@@ -1,5 +1,8 @@
 """Notebook regression: papermill executes every notebook with QUICK=True and its recorded numbers are asserted.
 
+The QUICK run executes the *solutions* version (``effdl run --solutions``): every exercise checker must pass, or the
+chapter fails. The *student* version (solutions cleared) runs too, and every checker in it must answer "not yet".
+
 Each chapter NN_name has a module tests/notebooks/check_NN_name.py with ``check(records)``; a chapter without one
 fails, so "it ran" is never the only assertion. Two slow sets are deselected by default (see pyproject.toml):
 
@@ -41,9 +44,11 @@ def _threads() -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-def _run(chapter: str, out: Path, *, quick: bool, seed: int | None = None) -> dict:
+def _run(chapter: str, out: Path, *, quick: bool, seed: int | None = None, solutions: bool = True) -> dict:
     parameters = None if seed is None else {"SEED": seed}
-    (res,) = series.run([chapter], quick=quick, parameters=parameters, jobs=1, threads=_threads(), out=out)
+    (res,) = series.run(
+        [chapter], quick=quick, parameters=parameters, jobs=1, threads=_threads(), out=out, solutions=solutions
+    )
     assert res.ok, f"{chapter} failed: {res.error}"
     assert res.records, f"{chapter} recorded nothing"
     return res.records
@@ -62,6 +67,23 @@ def test_every_chapter_has_checks():
 def test_notebook_quick_run(chapter, tmp_path):
     check = _check(chapter)
     check(_run(chapter, tmp_path, quick=True))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("chapter", [c.name for c in series.CATALOGUE])
+def test_student_version_runs_and_every_checker_answers_not_yet(chapter, tmp_path):
+    """Solutions cleared, the notebook still runs to the end (same records), and each cell that calls a checker
+    prints "not yet" instead of a verdict or a traceback."""
+    import nbformat
+
+    records = _run(chapter, tmp_path, quick=True, solutions=False)
+    _check(chapter)(records)
+    nb = nbformat.read(str(tmp_path / f"{chapter}.ipynb"), as_version=4)
+    checked = [c for c in nb.cells if c.cell_type == "code" and "exercises.check_" in c.source]
+    assert checked, f"{chapter}: no checker cell"
+    for cell in checked:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        assert "not yet" in text and "✅" not in text, f"{chapter}: a checker in the student version said {text!r}"
 
 
 @pytest.mark.full

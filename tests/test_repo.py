@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import tomllib
 import yaml
 
@@ -42,7 +43,153 @@ def test_every_notebook_follows_the_conventions():
         assert len(re.findall(r"\*\*Exercise \d", text)) >= 2, f"{path.name}: fewer than two exercises"
         all_code = "\n".join("".join(c["source"]) for c in code)
         assert "effdl.exercises" in all_code or "exercises.check" in all_code, f"{path.name}: no exercise checker"
-        assert "effdl.record(" in all_code, f"{path.name}: records no results"
+        assert re.search(r"effdl\.record(_many)?\(", all_code), f"{path.name}: records no results"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter structure (the course layer): objectives, prerequisites, exercises with reference solutions where the concept
+# is taught, a checked "Try it" under every widget, written-out maths, hidden short record cells, and a closing
+# Exercises / Takeaways / Discussion questions / Further reading.
+
+CLOSING = ["Exercises", "Takeaways", "Discussion questions", "Further reading"]
+TASK = re.compile(r"\*\*(Exercise \d+|Try it)")
+MAX_CELL_LINES = 40  # longer logic belongs in effdl/, behind one call
+MAX_RECORD_LINES = 15
+
+
+def _cells(path: Path) -> list[dict]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for c in nb["cells"]:
+        c["text"] = "".join(c["source"])
+    return nb["cells"]
+
+
+def _sections(cells: list[dict]) -> list[tuple[str, list[dict]]]:
+    """``(heading, cells)`` per ``## `` section; the cells before the first one under ``""``."""
+    out: list[tuple[str, list[dict]]] = [("", [])]
+    for c in cells:
+        first = c["text"].lstrip().splitlines()[0] if c["text"].strip() else ""
+        if c["cell_type"] == "markdown" and first.startswith("## "):
+            out.append((first[3:].strip(), []))
+        out[-1][1].append(c)
+    return out
+
+
+def _is_solution(cell: dict) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution")) and (
+        "### BEGIN SOLUTION" in cell["text"] and "### END SOLUTION" in cell["text"]
+    )
+
+
+def _next_code(cells: list[dict], i: int) -> dict | None:
+    return next((c for c in cells[i + 1 :] if c["cell_type"] == "code"), None)
+
+
+CHAPTER_PATHS = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+
+
+@CHAPTER_PATHS
+def test_chapter_opens_with_objectives_and_prerequisites(path):
+    first = _cells(path)[0]["text"]
+    assert first.startswith("# "), f"{path.name}: the first cell is the chapter title"
+    assert "**Learning objectives**" in first, f"{path.name}: no learning objectives in the first cell"
+    objectives = first.split("**Learning objectives**", 1)[1].split("**Prerequisites**", 1)[0]
+    assert len(re.findall(r"^- ", objectives, re.M)) >= 3, f"{path.name}: fewer than three objectives"
+    assert "**Prerequisites**" in first, f"{path.name}: no prerequisites in the first cell"
+    prereq = first.split("**Prerequisites**", 1)[1].split("\n\n**", 1)[0]
+    assert "math" in prereq.lower(), f"{path.name}: the prerequisites name no mathematics"
+    if not path.stem.startswith("00"):
+        assert re.search(r"\b0\d\b", prereq), f"{path.name}: the prerequisites name no earlier chapter"
+
+
+@CHAPTER_PATHS
+def test_chapter_closes_with_exercises_takeaways_discussion_and_reading(path):
+    sections = _sections(_cells(path))
+    assert [h for h, _ in sections[-4:]] == CLOSING, f"{path.name}: the last sections must be {CLOSING}"
+    parts = dict(sections[-4:])
+    assert any("display(Markdown(" in c["text"] for c in parts["Takeaways"] if c["cell_type"] == "code"), (
+        f"{path.name}: the takeaways are not computed in the run (display(Markdown(...)) of the run's numbers)"
+    )
+    questions = re.findall(r"^\d+\. ", "\n".join(c["text"] for c in parts["Discussion questions"]), re.M)
+    assert 3 <= len(questions) <= 5, f"{path.name}: {len(questions)} discussion questions (want 3-5)"
+    links = re.findall(r"\]\((https?://[^)\s]+)\)", "\n".join(c["text"] for c in parts["Further reading"]))
+    assert len(links) >= 2, f"{path.name}: further reading needs the papers with links"
+
+
+@CHAPTER_PATHS
+def test_every_exercise_and_task_has_a_reference_solution(path):
+    cells = _cells(path)
+    numbers = []
+    for i, c in enumerate(cells):
+        if c["cell_type"] != "markdown":
+            continue
+        for m in TASK.finditer(c["text"]):
+            if m.group(1).startswith("Exercise"):
+                numbers.append(int(m.group(1).split()[1]))
+            code = _next_code(cells, i)
+            assert code is not None and _is_solution(code), (
+                f"{path.name}: {m.group(1)} needs the next code cell to be a solution cell (nbgrader metadata "
+                "solution: true, ### BEGIN SOLUTION / ### END SOLUTION)"
+            )
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: exercises numbered {numbers}"
+    assert len(numbers) >= 3, f"{path.name}: fewer than three exercises"
+    before = [c for h, cs in _sections(cells) if h not in CLOSING for c in cs if c["cell_type"] == "markdown"]
+    assert any(TASK.search(c["text"]) for c in before), f"{path.name}: no exercise where a concept is taught"
+
+
+@CHAPTER_PATHS
+def test_a_checked_task_under_every_widget(path):
+    for heading, cells in _sections(_cells(path)):
+        for i, c in enumerate(cells):
+            if c["cell_type"] != "code" or not re.search(r"\bwidgets\.\w+\(", c["text"]):
+                continue
+            rest = cells[i + 1 :]
+            tries = [j for j, d in enumerate(rest) if d["cell_type"] == "markdown" and "**Try it" in d["text"]]
+            assert tries, f"{path.name} § {heading}: a widget without a 'Try it' task below it"
+            code = _next_code(rest, tries[0])
+            assert code is not None and "exercises.check_" in code["text"], (
+                f"{path.name} § {heading}: the 'Try it' task has no checker call"
+            )
+
+
+@CHAPTER_PATHS
+def test_key_mathematics_is_written_out(path):
+    text = "\n".join(c["text"] for c in _cells(path) if c["cell_type"] == "markdown")
+    blocks = len(re.findall(r"\$\$", text)) // 2
+    assert blocks >= (1 if path.stem.startswith("00") else 3), f"{path.name}: {blocks} display equations"
+
+
+def _only_records(source: str) -> bool:
+    import ast
+
+    for node in ast.parse(source).body:
+        value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
+        func = value.func if isinstance(value, ast.Call) else None
+        if not (isinstance(func, ast.Attribute) and func.attr in ("record", "record_many")):
+            return False
+    return True
+
+
+@CHAPTER_PATHS
+def test_record_cells_are_short_and_hidden(path):
+    for c in _cells(path):
+        if c["cell_type"] != "code" or "effdl.record" not in c["text"]:
+            continue
+        head = c["text"].strip().splitlines()[0]
+        assert _only_records(c["text"]), f"{path.name}: a cell mixes records with other code: {head}"
+        assert len(c["text"].strip().splitlines()) <= MAX_RECORD_LINES, f"{path.name}: a long record cell: {head}"
+        assert "remove-cell" in c.get("metadata", {}).get("tags", []), f"{path.name}: record cell not tagged: {head}"
+
+
+@CHAPTER_PATHS
+def test_no_long_code_cells(path):
+    sections = _sections(_cells(path))
+    takeaways = {id(c) for h, cs in sections if h == "Takeaways" for c in cs}
+    for c in (c for _, cs in sections for c in cs):
+        if c["cell_type"] != "code" or id(c) in takeaways or "parameters" in c.get("metadata", {}).get("tags", []):
+            continue
+        n = len(c["text"].strip().splitlines())
+        assert n <= MAX_CELL_LINES, f"{path.name}: a {n}-line cell: {c['text'].strip().splitlines()[0]}"
 
 
 def _name(req: str) -> str:
