@@ -12,7 +12,9 @@ thresholds learn through a sigmoid surrogate gradient under ``CE + λ·log(BOPs)
 - the search (:mod:`effdl.compress.sbs.search`): :func:`search` → :class:`SBSConfig` (per layer: bits, kept
   channels, BOPs); :func:`uniform_config` for uniform baselines in the same form; :func:`finalize` (channels
   removed, weights and inputs quantized with :mod:`effdl.compress.quant`, fine-tuned); :func:`report`
-  (:class:`SBSReport`: measured BOPs, size, accuracy).
+  (:class:`SBSReport`: measured BOPs, size, accuracy);
+- the comparison of chapter 06 (:mod:`effdl.compress.sbs.study`): :func:`lam_sweep` and :func:`uniform_sweep` at
+  equal training, :func:`best_under_budget` / :func:`compare_at_budget` (choices on validation, gains on test).
 """
 
 from effdl.compress.sbs.quantizer import (
@@ -38,20 +40,42 @@ from effdl.compress.sbs.search import (
     size_bits,
     uniform_config,
 )
+from effdl.compress.sbs.study import (
+    UNIFORM_SETTINGS,
+    BudgetComparison,
+    SBSPoint,
+    best_under_budget,
+    compare_at_budget,
+    compress_sbs,
+    compress_uniform,
+    lam_sweep,
+    most_compressed_within,
+    uniform_label,
+    uniform_sweep,
+)
 
 __all__ = [
     "DEFAULT_CANDIDATES",
     "FIXED_BITS",
+    "UNIFORM_SETTINGS",
+    "BudgetComparison",
     "LayerChoice",
     "SBSAct",
     "SBSConfig",
+    "SBSPoint",
     "SBSReport",
     "SBSWeight",
+    "best_under_budget",
     "check_candidates",
+    "compare_at_budget",
+    "compress_sbs",
+    "compress_uniform",
     "decompose",
     "discretize",
     "finalize",
     "gate",
+    "lam_sweep",
+    "most_compressed_within",
     "normalize",
     "report",
     "search",
@@ -59,4 +83,6 @@ __all__ = [
     "size_bits",
     "step_size",
     "uniform_config",
+    "uniform_label",
+    "uniform_sweep",
 ]
