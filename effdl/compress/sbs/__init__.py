@@ -1,4 +1,4 @@
-"""Single-path bit sharing (SBS; Zhong et al. 2021, "Single-path Bit Sharing for Automatic Loss-aware Model
+"""Single-path bit sharing (SBS; Liu et al. 2021, "Single-path Bit Sharing for Automatic Loss-aware Model
 Compression", arXiv 2101.04935): joint channel pruning and mixed-precision quantization, searched by gradient
 descent under a BOPs cost.
 

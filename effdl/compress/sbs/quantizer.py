@@ -1,4 +1,4 @@
-"""The SBS quantizer (Zhong et al. 2021, arXiv 2101.04935): normalization with learnable ranges, the nested
+"""The SBS quantizer (Liu et al. 2021, arXiv 2101.04935): normalization with learnable ranges, the nested
 single-path decomposition over doubling bit-widths, binary gates with a sigmoid surrogate gradient, and the two
 ``torch.nn.utils.parametrize``/hook modules the search wraps every Conv2d/Linear layer with.
 
