@@ -5,7 +5,7 @@ One module per topic; every builder is re-exported here, so ``from effdl import 
 A new builder goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.viz import distill, edram, general, lowrank, lzss, prune, quant, range_reg, scaling
+from effdl.viz import distill, edram, general, lowrank, lzss, prune, quant, range_reg, sbs, scaling
 from effdl.viz.distill import *  # noqa: F403
 from effdl.viz.edram import *  # noqa: F403
 from effdl.viz.general import *  # noqa: F403
@@ -14,6 +14,7 @@ from effdl.viz.lzss import *  # noqa: F403
 from effdl.viz.prune import *  # noqa: F403
 from effdl.viz.quant import *  # noqa: F403
 from effdl.viz.range_reg import *  # noqa: F403
+from effdl.viz.sbs import *  # noqa: F403
 from effdl.viz.scaling import *  # noqa: F403
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
         distill,
         quant,
         range_reg,
+        sbs,
         scaling,
         edram,
         lzss,

@@ -8,7 +8,7 @@ One module per topic; every explorer is re-exported here (``from effdl import wi
 A new explorer goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.widgets import core, distill, edram, lowrank, lzss, prune, quant, range_reg, scaling
+from effdl.widgets import core, distill, edram, lowrank, lzss, prune, quant, range_reg, sbs, scaling
 from effdl.widgets.core import *  # noqa: F403
 from effdl.widgets.distill import *  # noqa: F403
 from effdl.widgets.edram import *  # noqa: F403
@@ -17,6 +17,7 @@ from effdl.widgets.lzss import *  # noqa: F403
 from effdl.widgets.prune import *  # noqa: F403
 from effdl.widgets.quant import *  # noqa: F403
 from effdl.widgets.range_reg import *  # noqa: F403
+from effdl.widgets.sbs import *  # noqa: F403
 from effdl.widgets.scaling import *  # noqa: F403
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
         distill,
         quant,
         range_reg,
+        sbs,
         scaling,
         edram,
         lzss,
