@@ -125,6 +125,16 @@ CATALOGUE: tuple[Chapter, ...] = (
         full_s=139,
     ),
     Chapter(
+        name="06_sbs",
+        title="Joint pruning and mixed precision (SBS)",
+        topic="BOPs by hand; pruning as 0-bit quantization; the exact single path of bit sharing; gates learned "
+        "under CE + λ·log(BOPs); a λ sweep against uniform 8/4/2-bit configurations with and without 50% channel "
+        "pruning at equal training, chosen on validation, matched BOPs budgets over seeds.",
+        papers="Liu et al. 2021 (SBS); Esser et al. 2020 (LSQ); Wang et al. 2019 (HAQ)",
+        quick_s=60,
+        full_s=420,
+    ),
+    Chapter(
         name="07_scale_vs_compression",
         title="Train large, then compress",
         topic="Character-level TinyTransformers of several sizes on the CPython stdlib under one budget: loss vs "

@@ -257,6 +257,7 @@ def test_readme_compression_snippet_runs():
     assert effdl.count_params(names["slim"]) < effdl.count_params(names["cnn"])
     assert "DynamicQuantizedLinear" in repr(names["fast"]) and names["q8"] is not names["model"]
     assert names["reg"](names["model"]).item() > 0
+    assert names["cfg"].bops < names["cfg"].fp32_bops and names["tiny"] is not names["cnn"]
 
 
 def test_readme_hardware_snippet_runs():
