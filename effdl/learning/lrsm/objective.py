@@ -25,6 +25,8 @@ import scipy.linalg
 import scipy.sparse
 import scipy.special
 
+from effdl.learning.lrsm.graph import laplacian
+
 __all__ = ["LOSSES", "Objective", "loss_derivative", "loss_scale", "loss_value"]
 
 LOSSES = ("squared", "logistic", "quantile")
@@ -142,8 +144,6 @@ class Objective:
 
     def laplacian(self, w: np.ndarray) -> np.ndarray:
         """L(W), (K, K)."""
-        from effdl.learning.lrsm.graph import laplacian
-
         return laplacian(self.n_strata, self.edges, w)
 
     def theta_part(self, theta: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -4,17 +4,26 @@ programming", Alg. 1 with a backtracking step) on (Θ, w) jointly.
 Written by hand: no maintained Python library offers a monotone APG over a matrix block and a constrained
 edge-weight block with a custom prox (scipy has no proximal methods).
 
-Per iteration k, with t₀ = 1, t₋₁ = 0:
+Per iteration k, with t₀ = 1, t₋₁ = 0 and the proximal step taken in a metric ‖·‖_H (see below):
 
     y  = x_k + (t_{k−1}/t_k)(z_k − x_k) + ((t_{k−1} − 1)/t_k)(x_k − x_{k−1})    (w part of y clipped at 0)
-    z_{k+1} = prox_{αg}(y − α∇f(y))                     α found by backtracking: f(z) ≤ f(y) + ⟨∇f(y), z−y⟩ + ‖z−y‖²/2α
-    x_{k+1} = z_{k+1}                    if F(z_{k+1}) ≤ F(x_k)
-              prox_{αg}(x_k − α∇f(x_k))  otherwise (the plain proximal step, also backtracked; momentum restarted)
+    z_{k+1} = prox^H_{αg}(y − α H⁻¹∇f(y))     α by backtracking: f(z) ≤ f(y) + ⟨∇f(y), z−y⟩ + ‖z−y‖²_H / 2α
+    x_{k+1} = z_{k+1}                              if F(z_{k+1}) ≤ F(x_k)
+              prox^H_{αg}(x_k − α H⁻¹∇f(x_k))      otherwise (the plain proximal step, also backtracked;
+                                                   the momentum restarts)
     t_{k+1} = (1 + √(1 + 4t_k²)) / 2
 
-so F(x_{k+1}) ≤ F(x_k) for every k (the sufficient-decrease condition makes the plain step a descent step). The step
-α grows by 10% before each search so that an early small step does not stick. Stop when the gradient mapping
-‖(y − z)/α‖ falls below ``tol`` times its first value, or the objective stalls (relative decrease ≤ tol² twice).
+so F(x_{k+1}) ≤ F(x_k) for every k (the sufficient-decrease condition makes the plain step a descent step).
+
+The metric H = diag(H_Θ, D_w) (:func:`~effdl.learning.lrsm.objective.theta_metric`,
+:func:`~effdl.learning.lrsm.objective.w_metric`) is a curvature estimate: H_Θ = blockdiag(c X_kᵀX_k/N + γM)
++ L(W) ⊗ I (the exact Θ-Hessian for the squared loss), D_w the exact diagonal of the graph terms' w-Hessian. With
+H = I this is plain MAPG; without it, strata of 2 samples next to strata of 400 and large Laplacian weights make
+the problem so ill-conditioned that plain MAPG needs thousands of iterations where this needs tens. H is diagonal
+in w, so the prox stays the shift-and-clip per edge (with a per-edge step α/D_w,e). H is recomputed at the current
+point every ``refresh`` iterations (with a momentum restart) when the graph is learned. The step α grows by 25%
+before each search so that an early small step does not stick. Stop when the gradient mapping ‖y − z‖_H / α falls
+below ``tol`` times its largest value so far, or the objective stalls (relative decrease ≤ tol² three times).
 """
 
 from __future__ import annotations
