@@ -33,9 +33,11 @@ from effdl.learning.smoothing.kernels import (
 from effdl.learning.smoothing.kgd import KernelSpectrum, KGDResult, kernel_gd, kernel_ridge, kernel_weight_decay
 from effdl.learning.smoothing.simulate import Embedding, Sample, Target, mixed_target, sobolev_target, theory_rate
 from effdl.learning.smoothing.smoothed import smoothed_kernel, smoothed_kernel_mc, smoothed_profile
-from effdl.learning.smoothing.study import RateStudy, loglog_slope, rate_study
+from effdl.learning.smoothing.study import DEFAULT_KERNEL, DEFAULT_NOISE_GRID, RateStudy, loglog_slope, rate_study
 
 __all__ = [
+    "DEFAULT_KERNEL",
+    "DEFAULT_NOISE_GRID",
     "AugmentationGap",
     "Embedding",
     "GaussianKernel",
