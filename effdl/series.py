@@ -131,8 +131,8 @@ CATALOGUE: tuple[Chapter, ...] = (
         "under CE + λ·log(BOPs); a λ sweep against uniform 8/4/2-bit configurations with and without 50% channel "
         "pruning at equal training, chosen on validation, matched BOPs budgets over seeds.",
         papers="Liu et al. 2021 (SBS); Esser et al. 2020 (LSQ); Wang et al. 2019 (HAQ)",
-        quick_s=60,
-        full_s=420,
+        quick_s=55,
+        full_s=497,
     ),
     Chapter(
         name="07_scale_vs_compression",

@@ -70,9 +70,11 @@ def check_full(rec: dict) -> None:
     # Full run of 2026-12-04 (commit fb908f0, seeds 0/1/2): soft-min-max on the 2-bit k-means palette against the
     # baseline on its best 2-bit grid (affine per channel), both chosen on validation: 90.1% vs 79.6% on test, a fair
     # gain of +10.5 ± 6.6 points, smallest seed +3.4. The goal is >= 5 points: asserted, with the measured
-    # mean 5.5 points above it as the tolerance for other CPUs. "Ahead on every seed": smallest seed >= +1.
+    # mean 5.5 points above it as the tolerance for other CPUs. Full run of 2026-12-05 (commit 539416c, same settings,
+    # 1 thread per kernel, 2 kernels): 88.9% vs 69.4%, +19.5 ± 17.7, smallest seed -0.4. The prose reports the
+    # smallest seed's gain as measured and claims nothing per seed: its sign is not reproducible between the two runs,
+    # so only the mean (the 5-point goal) is asserted.
     assert rec["r2.headline.gain_points"] >= 5.0, rec["r2.headline.gain_points"]
-    assert rec["r2.headline.gain_min_seed"] >= 1.0, rec["r2.headline.gain_min_seed"]
     assert (rec["r2.headline.variant"], rec["r2.headline.grid"]) == ("softminmax", "k-means")
     # The grid decides: measured means restricted +35.0, full 0.0 (every model at chance on MobileNet's full 2-bit
     # grid), affine -2.6, mid-rise -30.7, k-means +45.3. Asserted: R² helps most on k-means and restricted (>= +20)
