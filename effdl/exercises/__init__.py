@@ -8,12 +8,13 @@ A new checker goes into its topic's module and that module's ``__all__``; this p
 ``__all__`` (``from effdl import exercises; exercises.check_...``).
 """
 
-from effdl.exercises import core, distill, edram, lowrank, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.exercises import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
 from effdl.exercises._common import STRICT_ENV, ExerciseNotSolved, checker, strict
 from effdl.exercises.core import *  # noqa: F403
 from effdl.exercises.distill import *  # noqa: F403
 from effdl.exercises.edram import *  # noqa: F403
 from effdl.exercises.lowrank import *  # noqa: F403
+from effdl.exercises.lrsm import *  # noqa: F403
 from effdl.exercises.lzss import *  # noqa: F403
 from effdl.exercises.prune import *  # noqa: F403
 from effdl.exercises.quant import *  # noqa: F403
@@ -21,6 +22,6 @@ from effdl.exercises.range_reg import *  # noqa: F403
 from effdl.exercises.sbs import *  # noqa: F403
 from effdl.exercises.scaling import *  # noqa: F403
 
-_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss)
+_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm)
 
 __all__ = ["STRICT_ENV", "ExerciseNotSolved", "checker", "strict"] + [n for m in _TOPICS for n in m.__all__]

@@ -5,11 +5,12 @@ One module per topic; every builder is re-exported here, so ``from effdl import 
 A new builder goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.viz import distill, edram, general, lowrank, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.viz import distill, edram, general, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
 from effdl.viz.distill import *  # noqa: F403
 from effdl.viz.edram import *  # noqa: F403
 from effdl.viz.general import *  # noqa: F403
 from effdl.viz.lowrank import *  # noqa: F403
+from effdl.viz.lrsm import *  # noqa: F403
 from effdl.viz.lzss import *  # noqa: F403
 from effdl.viz.prune import *  # noqa: F403
 from effdl.viz.quant import *  # noqa: F403
@@ -30,6 +31,7 @@ __all__ = [
         scaling,
         edram,
         lzss,
+        lrsm,
     )
     for n in m.__all__
 ]

@@ -8,11 +8,12 @@ One module per topic; every explorer is re-exported here (``from effdl import wi
 A new explorer goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.widgets import core, distill, edram, lowrank, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.widgets import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
 from effdl.widgets.core import *  # noqa: F403
 from effdl.widgets.distill import *  # noqa: F403
 from effdl.widgets.edram import *  # noqa: F403
 from effdl.widgets.lowrank import *  # noqa: F403
+from effdl.widgets.lrsm import *  # noqa: F403
 from effdl.widgets.lzss import *  # noqa: F403
 from effdl.widgets.prune import *  # noqa: F403
 from effdl.widgets.quant import *  # noqa: F403
@@ -33,6 +34,7 @@ __all__ = [
         scaling,
         edram,
         lzss,
+        lrsm,
     )
     for n in m.__all__
 ]
