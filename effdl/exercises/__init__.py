@@ -8,7 +8,7 @@ A new checker goes into its topic's module and that module's ``__all__``; this p
 ``__all__`` (``from effdl import exercises; exercises.check_...``).
 """
 
-from effdl.exercises import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.exercises import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
 from effdl.exercises._common import STRICT_ENV, ExerciseNotSolved, checker, strict
 from effdl.exercises.core import *  # noqa: F403
 from effdl.exercises.distill import *  # noqa: F403
@@ -21,7 +21,8 @@ from effdl.exercises.quant import *  # noqa: F403
 from effdl.exercises.range_reg import *  # noqa: F403
 from effdl.exercises.sbs import *  # noqa: F403
 from effdl.exercises.scaling import *  # noqa: F403
+from effdl.exercises.smoothing import *  # noqa: F403
 
-_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm)
+_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm, smoothing)
 
 __all__ = ["STRICT_ENV", "ExerciseNotSolved", "checker", "strict"] + [n for m in _TOPICS for n in m.__all__]

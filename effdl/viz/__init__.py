@@ -5,7 +5,7 @@ One module per topic; every builder is re-exported here, so ``from effdl import 
 A new builder goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.viz import distill, edram, general, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.viz import distill, edram, general, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
 from effdl.viz.distill import *  # noqa: F403
 from effdl.viz.edram import *  # noqa: F403
 from effdl.viz.general import *  # noqa: F403
@@ -17,6 +17,7 @@ from effdl.viz.quant import *  # noqa: F403
 from effdl.viz.range_reg import *  # noqa: F403
 from effdl.viz.sbs import *  # noqa: F403
 from effdl.viz.scaling import *  # noqa: F403
+from effdl.viz.smoothing import *  # noqa: F403
 
 __all__ = [
     n
@@ -32,6 +33,7 @@ __all__ = [
         edram,
         lzss,
         lrsm,
+        smoothing,
     )
     for n in m.__all__
 ]

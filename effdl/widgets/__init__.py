@@ -8,7 +8,7 @@ One module per topic; every explorer is re-exported here (``from effdl import wi
 A new explorer goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.widgets import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling
+from effdl.widgets import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
 from effdl.widgets.core import *  # noqa: F403
 from effdl.widgets.distill import *  # noqa: F403
 from effdl.widgets.edram import *  # noqa: F403
@@ -20,6 +20,7 @@ from effdl.widgets.quant import *  # noqa: F403
 from effdl.widgets.range_reg import *  # noqa: F403
 from effdl.widgets.sbs import *  # noqa: F403
 from effdl.widgets.scaling import *  # noqa: F403
+from effdl.widgets.smoothing import *  # noqa: F403
 
 __all__ = [
     n
@@ -35,6 +36,7 @@ __all__ = [
         edram,
         lzss,
         lrsm,
+        smoothing,
     )
     for n in m.__all__
 ]

@@ -17,10 +17,13 @@ data's intrinsic dimension d, not the ambient D.
 - simulators (:mod:`~effdl.learning.smoothing.simulate`): :func:`sobolev_target`, :func:`mixed_target`,
   :class:`Embedding` (flat or curved d-manifolds in R^D), :func:`theory_rate`;
 - rate studies (:mod:`~effdl.learning.smoothing.study`): :func:`rate_study` → :class:`RateStudy`,
-  :func:`loglog_slope`.
+  :func:`loglog_slope`;
+- the explorer's grid (:mod:`~effdl.learning.smoothing.explore`): :func:`matched_noise` (families at equal
+  variance), :func:`noise_sweep` → :class:`NoiseSweep`.
 """
 
 from effdl.learning.smoothing.augment import AugmentationGap, augmentation_gap, augmented_gram, noisy_copies
+from effdl.learning.smoothing.explore import FAMILIES, NoiseSweep, matched_noise, noise_sweep
 from effdl.learning.smoothing.kernels import (
     GaussianKernel,
     GaussianNoise,
@@ -38,6 +41,7 @@ from effdl.learning.smoothing.study import DEFAULT_KERNEL, DEFAULT_NOISE_GRID, R
 __all__ = [
     "DEFAULT_KERNEL",
     "DEFAULT_NOISE_GRID",
+    "FAMILIES",
     "AugmentationGap",
     "Embedding",
     "GaussianKernel",
@@ -48,6 +52,7 @@ __all__ = [
     "LaplaceNoise",
     "MaternKernel",
     "Noise",
+    "NoiseSweep",
     "PolynomialNoise",
     "RateStudy",
     "Sample",
@@ -58,7 +63,9 @@ __all__ = [
     "kernel_ridge",
     "kernel_weight_decay",
     "loglog_slope",
+    "matched_noise",
     "mixed_target",
+    "noise_sweep",
     "noisy_copies",
     "rate_study",
     "smoothed_kernel",

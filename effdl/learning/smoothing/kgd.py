@@ -219,10 +219,12 @@ def kernel_weight_decay(
     K_val: np.ndarray | None = None,
     y_val: np.ndarray | None = None,
     spectrum: KernelSpectrum | None = None,
+    keep_path: bool = False,
 ) -> KGDResult:
     """Weight decay run to convergence, ``α_λ = V (V^T y)/(Λ + nλ)`` for each λ in ``weight_decays`` (each > 0), with
     λ chosen on the validation split (``K_val`` (n_val, n), ``y_val``) by least MSE; without one, the smallest λ.
-    Equals :func:`kernel_ridge` at each λ (one eigen-decomposition for all of them)."""
+    Equals :func:`kernel_ridge` at each λ (one eigen-decomposition for all of them). ``keep_path``: also return every
+    λ's α as ``alphas`` (n, L), columns in ascending λ (the order of ``grid``)."""
     Ka = _check_gram(K)
     n = Ka.shape[0]
     ya = as_vector("y", y, length=n)
@@ -252,4 +254,5 @@ def kernel_weight_decay(
         val_mse=val_mse,
         lr=None,
         weight_decay=float(lams[pick]),
+        alphas=alphas if keep_path else None,
     )
