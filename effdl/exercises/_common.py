@@ -41,6 +41,16 @@ def _missing(answer: object) -> bool:
     return False
 
 
+def _number(answer: object) -> float | None:
+    """``answer`` as a float, or ``None`` when it is not a number (a bool is not one)."""
+    if isinstance(answer, bool):
+        return None
+    try:
+        return float(answer)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def _verdict(ok: bool, good: str, hint: str) -> bool:
     print(("✅ " + good) if ok else ("❌ not yet — " + hint))
     if not ok and strict():

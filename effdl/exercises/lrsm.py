@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from effdl.exercises._common import _attempt, _missing, _verdict, checker
+from effdl.exercises._common import _attempt, _missing, _number, _verdict, checker
 from effdl.learning.lrsm import laplacian
 
 __all__ = ["check_laplacian", "check_logdet_gradient", "check_lrsm_lam2", "check_prox_w"]
@@ -172,15 +172,6 @@ def check_logdet_gradient(fn: Callable[[int, np.ndarray, np.ndarray, float], Any
         "resistance, largest for the edges the rest of the graph cannot replace.",
         "",
     )
-
-
-def _number(answer: object) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        return float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 @checker

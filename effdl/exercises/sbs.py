@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from effdl.exercises._common import _attempt, _missing, _verdict, checker
+from effdl.exercises._common import _attempt, _missing, _number, _verdict, checker
 
 if TYPE_CHECKING:
     from effdl.compress.sbs import SBSConfig, SBSPoint
@@ -18,15 +18,6 @@ __all__ = ["BOPS_LAYER", "check_bops", "check_bops_ceiling", "check_decompose", 
 
 # exercise 1: a 3×3 conv, 32 → 64 channels, 7×7 output map, its input pruned to 24 channels, 4-bit weights, 2-bit inputs
 BOPS_LAYER = {"h": 7, "w": 7, "c_out": 64, "c_in": 32, "c_in_kept": 24, "k": 3, "w_bits": 4, "a_bits": 2}
-
-
-def _number(answer: object) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        return float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 @checker

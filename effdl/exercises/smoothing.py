@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from effdl.exercises._common import _attempt, _missing, _verdict, checker
+from effdl.exercises._common import _attempt, _missing, _number, _verdict, checker
 
 if TYPE_CHECKING:
     from effdl.learning.smoothing import RateStudy
@@ -22,15 +22,6 @@ __all__ = [
     "check_kernel_gd",
     "check_loglog_slope",
 ]
-
-
-def _number(answer: object) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        return float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
