@@ -162,6 +162,29 @@ CATALOGUE: tuple[Chapter, ...] = (
         quick_s=30,
         full_s=20,
     ),
+    Chapter(
+        name="10_random_smoothing",
+        title="Random smoothing in kernel gradient descent",
+        topic="Input noise as a smoothed kernel K_S = E K(x+ε, x'+ε') (Gaussian, Laplace, polynomial noise: closed "
+        "form, spectral view, Monte Carlo); kernel gradient descent with early stopping or weight decay chosen on "
+        "validation; log-log excess-risk slopes against the minimax rate n^(−2m/(2m+d)); intrinsic d against ambient "
+        "D; noisy copies (data augmentation) converging to K_S.",
+        papers="Ding et al. 2023 (random smoothing in kernel GD); Raskutti, Wainwright and Yu 2014 (early stopping)",
+        quick_s=21,
+        full_s=89,
+    ),
+    Chapter(
+        name="11_stratified_models",
+        title="Laplacian regularized stratified models with a learned graph",
+        topic="One linear model per stratum tied by a graph: the Laplacian term ½ tr(ΘᵀLΘ); learning the graph "
+        "jointly with −λ₁ log det(μI + L) and a W₀ prior, the prox step on W and why the log-det stops a collapse; "
+        "separate vs common vs fixed vs learned graph on imbalanced synthetic strata over 3 seeds, choices on "
+        "validation; the learned graph drawn; monotone MAPG; a λ₂ slider; diabetes by sex × age bin.",
+        papers="Tuck, Barratt & Boyd 2021 (LRSM); Cheng, Zhang, Agrawal & Boyd 2023 (learned graph); Li & Lin 2015 "
+        "(monotone APG)",
+        quick_s=25,
+        full_s=20,
+    ),
 )
 
 

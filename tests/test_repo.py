@@ -272,3 +272,17 @@ def test_readme_hardware_snippet_runs():
     names = {"effdl": effdl, "model": effdl.build("mlp", "mnist5k", seed=0), "x": torch.randn(64, 1, 28, 28)}
     exec(compile(snippet, "README.md", "exec"), names)
     assert names["kept"] > 0 and names["sim"].total_pj > 0 and len(names["blob"]) < names["indices"].nbytes
+
+
+def test_readme_learning_snippet_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own model", 1)[1]
+    snippet = section.split("```python", 4)[4].split("```", 1)[0]
+    assert "smoothing.kernel_gd" in snippet and "lrsm.StratifiedModel" in snippet
+    names: dict = {}
+    exec(compile(snippet, "README.md", "exec"), names)
+    # Early stopping stops inside the path; the learned graph keeps the candidate edges (the log-det term) and stays
+    # symmetric with a zero diagonal.
+    assert 0 < names["fit"].chosen < 5000 and names["fit"].predict(names["K_val"]).shape == (200,)
+    w = names["model"].weights_
+    assert (w == w.T).all() and (w.diagonal() == 0).all() and (w > 0).sum() == 2 * names["graph"].number_of_edges()
