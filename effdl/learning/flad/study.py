@@ -1,0 +1,187 @@
+"""Strategies compared over seeds on a :func:`~effdl.learning.flad.tasks.few_shot_suite`, and the per-step time
+against K.
+
+:func:`compare_strategies` trains the same initial model (per seed) with every strategy for the same number of
+steps, keeps the weights of the best target-*validation* accuracy (the only choice made; the test split is only
+scored) and reports the target test accuracy, the final mixture over the arms (π for EXP3, selection shares for
+UCB1/exploit) and its mass on the aligned datasets divided by their uniform share (1 = no preference).
+:func:`step_time` measures wall seconds per step at several K (the method's claim: flat in K).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from effdl.core.checks import int_at_least, positive_int
+from effdl.core.models import build
+from effdl.learning.flad.bandits import STRATEGIES
+from effdl.learning.flad.tasks import KINDS, FewShotSuite, few_shot_suite
+from effdl.learning.flad.trainer import FLADLog, FLADTrainer
+
+__all__ = ["RunResult", "StudyResult", "compare_strategies", "default_model", "step_time"]
+
+
+def default_model(seed: int, num_classes: int, in_shape: Sequence[int] = (1, 28, 28)) -> nn.Module:
+    """The study's model: an MLP with one hidden layer of 64 units (its last layer, 64 → C, carries the reward)."""
+    return build("mlp", None, in_shape=in_shape, num_classes=num_classes, hidden=(64,), seed=seed)
+
+
+@dataclass
+class RunResult:
+    """One (strategy, seed) run: ``test_accuracy`` / ``val_accuracy`` (fractions, at the best validation step
+    ``best_step``), ``distribution`` (K,) the final mixture, ``mass_ratio`` {kind: mass ÷ uniform share},
+    ``seconds`` of training, and the :class:`FLADLog` when kept."""
+
+    strategy: str
+    seed: int
+    test_accuracy: float
+    val_accuracy: float
+    best_step: int
+    distribution: np.ndarray
+    mass_ratio: dict[str, float]
+    seconds: float
+    log: FLADLog | None = None
+
+
+@dataclass
+class StudyResult:
+    """All runs of :func:`compare_strategies`; :meth:`summary` gives mean ± std over seeds."""
+
+    runs: list[RunResult] = field(default_factory=list)
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(dict.fromkeys(r.strategy for r in self.runs))
+
+    def values(self, key: str = "test_accuracy") -> dict[str, list[float]]:
+        """``{strategy: [value per seed]}``; ``key`` is a RunResult field or ``"aligned"``/``"noisy"``/
+        ``"adversarial"`` (the mass ratio on that kind)."""
+
+        def get(r: RunResult) -> float:
+            return r.mass_ratio[key] if key in KINDS else float(getattr(r, key))
+
+        return {s: [get(r) for r in self.runs if r.strategy == s] for s in self.strategies}
+
+    def summary(self, key: str = "test_accuracy") -> dict[str, tuple[float, float]]:
+        """``{strategy: (mean, std)}`` of ``key`` over seeds (std with ddof=1; 0 for one seed)."""
+        out = {}
+        for s, v in self.values(key).items():
+            a = np.asarray(v, dtype=np.float64)
+            out[s] = (float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0)
+        return out
+
+    def table(self) -> str:
+        """A text table: test accuracy (%) and aligned mass ratio, mean ± std and per seed."""
+        acc, mass = self.summary("test_accuracy"), self.summary("aligned")
+        per_acc, per_mass = self.values("test_accuracy"), self.values("aligned")
+        lines = [f"{'strategy':12s} {'test acc %':>16s} {'aligned mass ÷ share':>22s}   per seed (acc %, mass)"]
+        for s in self.strategies:
+            seeds = ", ".join(f"{100 * a:.1f}/{m:.2f}" for a, m in zip(per_acc[s], per_mass[s], strict=True))
+            lines.append(f"{s:12s} {100 * acc[s][0]:8.2f} ± {100 * acc[s][1]:5.2f} "
+                         f"{mass[s][0]:12.2f} ± {mass[s][1]:5.2f}   {seeds}")  # fmt: skip
+        return "\n".join(lines)
+
+
+def _check_strategies(strategies: Sequence[str]) -> list[str]:
+    if isinstance(strategies, str) or not isinstance(strategies, Sequence) or not strategies:
+        raise ValueError(f"strategies must be a non-empty list of names from {STRATEGIES}, got {strategies!r}")
+    for s in strategies:
+        if s not in STRATEGIES:
+            raise ValueError(f"strategies must be among {STRATEGIES}, got {s!r}")
+    return list(strategies)
+
+
+def compare_strategies(
+    strategies: Sequence[str] = STRATEGIES,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    steps: int = 300,
+    suite: Mapping[str, Any] | None = None,
+    model_fn: Callable[[int, int], nn.Module] | None = None,
+    eval_every: int | None = None,
+    keep_logs: bool = False,
+    progress: bool | None = False,
+    **trainer_kwargs: Any,
+) -> StudyResult:
+    """Train every strategy on the suite of every seed and score it (see the module docstring).
+
+    Args:
+        strategies: names from :data:`~effdl.learning.flad.bandits.STRATEGIES`.
+        seeds: one suite, one model initialization and one trainer seed per seed (shared by the strategies).
+        steps: optimizer steps per run (equal for every strategy).
+        suite: keyword arguments of :func:`few_shot_suite` (its ``seed`` is set per seed).
+        model_fn: ``model_fn(seed, num_classes) -> nn.Module``; default :func:`default_model`.
+        eval_every: validation interval for the stopping choice (default steps // 20).
+        keep_logs: keep each run's :class:`FLADLog` in its :class:`RunResult`.
+        trainer_kwargs: passed to :class:`FLADTrainer` (``G``, ``batch_size``, ``lr``, ``beta``, ``aux_weight``, …).
+    """
+    names = _check_strategies(strategies)
+    steps = positive_int("steps", steps)
+    if isinstance(seeds, int) or not seeds:
+        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    suite_kw = dict(suite or {})
+    if "seed" in suite_kw:
+        raise ValueError("suite must not set seed: compare_strategies sets it from seeds")
+    make_model = model_fn or default_model
+    result = StudyResult()
+    for seed in seeds:
+        s = few_shot_suite(seed=seed, **suite_kw)
+        for name in names:
+            model = make_model(seed, s.num_classes)
+            trainer = FLADTrainer(model, s.target_train, s.auxiliaries, name, seed=seed, **trainer_kwargs)
+            t0 = time.perf_counter()
+            log = trainer.fit(steps, val=s.target_val, eval_every=eval_every, progress=progress)
+            seconds = time.perf_counter() - t0
+            dist = trainer.distribution()
+            result.runs.append(RunResult(
+                strategy=name, seed=seed, test_accuracy=trainer.evaluate(s.target_test).accuracy,
+                val_accuracy=log.val_accuracy[log.val_step.index(log.best_step)], best_step=log.best_step,
+                distribution=dist, mass_ratio={k: s.mass_ratio(dist, k) for k in KINDS}, seconds=seconds,
+                log=log if keep_logs else None,
+            ))  # fmt: skip
+    return result
+
+
+def step_time(
+    K_values: Sequence[int] = (10, 50, 200),
+    *,
+    strategies: Sequence[str] = ("exp3", "ucb1"),
+    steps: int = 50,
+    warmup: int = 10,
+    repeats: int = 5,
+    suite: Mapping[str, Any] | None = None,
+    model_fn: Callable[[int, int], nn.Module] | None = None,
+    seed: int = 0,
+    **trainer_kwargs: Any,
+) -> dict[tuple[str, int], np.ndarray]:
+    """Wall seconds per training step: ``{(strategy, K): float64 (repeats,)}``, each entry the mean over ``steps``
+    steps after ``warmup`` untimed ones (the first steps build optimizer state). One suite per K (same seed). The
+    repeats go round-robin over every (strategy, K), so a change in the machine's load hits all of them alike."""
+    names = _check_strategies(strategies)
+    Ks = [positive_int("K_values[i]", k) for k in K_values]
+    steps, repeats = positive_int("steps", steps), positive_int("repeats", repeats)
+    warmup = int_at_least("warmup", warmup, 0)
+    make_model = model_fn or default_model
+    trainers: dict[tuple[str, int], FLADTrainer] = {}
+    for k in Ks:
+        s: FewShotSuite = few_shot_suite(**{**(suite or {}), "n_aux": k, "seed": seed})
+        for name in names:
+            trainers[(name, k)] = FLADTrainer(make_model(seed, s.num_classes), s.target_train, s.auxiliaries, name,
+                                              seed=seed, **trainer_kwargs)  # fmt: skip
+    for trainer in trainers.values():
+        for _ in range(warmup):
+            trainer.step()
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in trainers}
+    for _ in range(repeats):
+        for key, trainer in trainers.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                trainer.step()
+            times[key].append((time.perf_counter() - t0) / steps)
+    return {key: np.asarray(v) for key, v in times.items()}
