@@ -97,6 +97,10 @@ def test_compare_strategies_and_step_time_structure():
     assert "exp3" in res.table()
     with pytest.raises(ValueError, match="strategies must be among"):
         compare_strategies(["exp9"], seeds=[0])
+    graded = compare_strategies(["ucb1"], seeds=[0], steps=2, suite=suite, grid={"lr": [1e-3, 1e-2]}, batch_size=8)
+    assert len(graded.runs) == 1 and graded.runs[0].params["lr"] in (1e-3, 1e-2)  # one run per (strategy, seed)
+    with pytest.raises(ValueError, match="both set"):
+        compare_strategies(["ucb1"], seeds=[0], grid={"lr": [1e-3]}, lr=1e-2)
     times = step_time([2, 3], strategies=["exp3"], steps=2, warmup=1, repeats=2, suite=dict(aux_size=20),
                       batch_size=8)  # fmt: skip
     assert set(times) == {("exp3", 2), ("exp3", 3)} and all(t.shape == (2,) and (t > 0).all() for t in times.values())

@@ -2,14 +2,16 @@
 against K.
 
 :func:`compare_strategies` trains the same initial model (per seed) with every strategy for the same number of
-steps, keeps the weights of the best target-*validation* accuracy (the only choice made; the test split is only
-scored) and reports the target test accuracy, the final mixture over the arms (π for EXP3, selection shares for
-UCB1/exploit) and its mass on the aligned datasets divided by their uniform share (1 = no preference).
-:func:`step_time` measures wall seconds per step at several K (the method's claim: flat in K).
+steps, keeps the weights of the best target-*validation* accuracy (and, with a ``grid``, the hyper-parameters of
+the best one; the test split is only scored) and reports the target test accuracy, the final mixture over the
+arms (π for EXP3, selection shares for UCB1/exploit) and its mass on the aligned datasets divided by their
+uniform share (1 = no preference). :func:`step_time` measures wall seconds per step at several K (the method's
+claim: flat in K).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +38,8 @@ def default_model(seed: int, num_classes: int, in_shape: Sequence[int] = (1, 28,
 class RunResult:
     """One (strategy, seed) run: ``test_accuracy`` / ``val_accuracy`` (fractions, at the best validation step
     ``best_step``), ``distribution`` (K,) the final mixture, ``mass_ratio`` {kind: mass ÷ uniform share},
-    ``seconds`` of training, and the :class:`FLADLog` when kept."""
+    ``seconds`` of training, ``params`` (the grid point chosen on validation, if any) and the :class:`FLADLog`
+    when kept."""
 
     strategy: str
     seed: int
@@ -46,6 +49,7 @@ class RunResult:
     distribution: np.ndarray
     mass_ratio: dict[str, float]
     seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
     log: FLADLog | None = None
 
 
@@ -104,6 +108,7 @@ def compare_strategies(
     steps: int = 300,
     suite: Mapping[str, Any] | None = None,
     model_fn: Callable[[int, int], nn.Module] | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
     eval_every: int | None = None,
     keep_logs: bool = False,
     progress: bool | None = False,
@@ -117,6 +122,8 @@ def compare_strategies(
         steps: optimizer steps per run (equal for every strategy).
         suite: keyword arguments of :func:`few_shot_suite` (its ``seed`` is set per seed).
         model_fn: ``model_fn(seed, num_classes) -> nn.Module``; default :func:`default_model`.
+        grid: optional ``{trainer argument: [values]}``; every point is trained and, per strategy and seed, the
+            one with the best target-validation accuracy (ties: lower validation loss) is kept and scored.
         eval_every: validation interval for the stopping choice (default steps // 20).
         keep_logs: keep each run's :class:`FLADLog` in its :class:`RunResult`.
         trainer_kwargs: passed to :class:`FLADTrainer` (``G``, ``batch_size``, ``lr``, ``beta``, ``aux_weight``, …).
@@ -128,24 +135,48 @@ def compare_strategies(
     suite_kw = dict(suite or {})
     if "seed" in suite_kw:
         raise ValueError("suite must not set seed: compare_strategies sets it from seeds")
+    points = _grid_points(grid, trainer_kwargs)
     make_model = model_fn or default_model
     result = StudyResult()
     for seed in seeds:
         s = few_shot_suite(seed=seed, **suite_kw)
         for name in names:
-            model = make_model(seed, s.num_classes)
-            trainer = FLADTrainer(model, s.target_train, s.auxiliaries, name, seed=seed, **trainer_kwargs)
-            t0 = time.perf_counter()
-            log = trainer.fit(steps, val=s.target_val, eval_every=eval_every, progress=progress)
-            seconds = time.perf_counter() - t0
-            dist = trainer.distribution()
-            result.runs.append(RunResult(
-                strategy=name, seed=seed, test_accuracy=trainer.evaluate(s.target_test).accuracy,
-                val_accuracy=log.val_accuracy[log.val_step.index(log.best_step)], best_step=log.best_step,
-                distribution=dist, mass_ratio={k: s.mass_ratio(dist, k) for k in KINDS}, seconds=seconds,
-                log=log if keep_logs else None,
-            ))  # fmt: skip
+            best: tuple[tuple[float, float], RunResult] | None = None
+            for point in points:
+                model = make_model(seed, s.num_classes)
+                trainer = FLADTrainer(model, s.target_train, s.auxiliaries, name, seed=seed,
+                                      **{**trainer_kwargs, **point})  # fmt: skip
+                t0 = time.perf_counter()
+                log = trainer.fit(steps, val=s.target_val, eval_every=eval_every, progress=progress)
+                seconds = time.perf_counter() - t0
+                i = log.val_step.index(log.best_step)
+                dist = trainer.distribution()
+                run = RunResult(
+                    strategy=name, seed=seed, test_accuracy=trainer.evaluate(s.target_test).accuracy,
+                    val_accuracy=log.val_accuracy[i], best_step=log.best_step, distribution=dist,
+                    mass_ratio={k: s.mass_ratio(dist, k) for k in KINDS}, seconds=seconds, params=dict(point),
+                    log=log if keep_logs else None,
+                )  # fmt: skip
+                score = (log.val_accuracy[i], -log.val_loss[i])
+                if best is None or score > best[0]:
+                    best = (score, run)
+            assert best is not None
+            result.runs.append(best[1])
     return result
+
+
+def _grid_points(grid: Mapping[str, Sequence[Any]] | None, fixed: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if not grid:
+        return [{}]
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid must be a mapping of trainer argument -> list of values, got {type(grid).__name__}")
+    both = set(grid) & set(fixed)
+    if both:
+        raise ValueError(f"grid and the trainer arguments both set {sorted(both)}")
+    for key, values in grid.items():
+        if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+            raise ValueError(f"grid[{key!r}] must be a non-empty list of values, got {values!r}")
+    return [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
 def step_time(
