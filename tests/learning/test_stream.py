@@ -162,6 +162,12 @@ def test_same_seed_same_result(tiny: tuple) -> None:
     assert any(not torch.equal(p, q) for p, q in zip(a.model.parameters(), c.model.parameters(), strict=True))
 
 
+def test_threads_are_restored(tiny: tuple) -> None:
+    before = torch.get_num_threads()
+    run_stream(tiny, rate=4, budget=2, steps=2, num_threads=1)
+    assert torch.get_num_threads() == before
+
+
 def test_a_given_model_is_copied_not_changed(tiny: tuple) -> None:
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
     before = [p.detach().clone() for p in model.parameters()]

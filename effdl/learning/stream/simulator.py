@@ -24,6 +24,7 @@ Reported at every ``eval_every`` units: test accuracy, samples arrived, fresh sa
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -181,6 +182,7 @@ def run_stream(
     n_test: int | None = None,
     seed: int | None = 0,
     device: str | torch.device | None = None,
+    num_threads: int | None = 1,
 ) -> StreamResult:
     """Simulate ``steps`` time units of a stream and a budgeted learner on it (see the module docstring).
 
@@ -199,7 +201,26 @@ def run_stream(
             subset of the test split of this size (``None``: all of it).
         seed: seeds the stream order, the policy, the reservoir, the mini-batch mixing and the model's init.
         device: where to train (default CPU).
+        num_threads: torch intra-op threads during the run, restored after (``None``: leave as is). One by default:
+            the mini-batches are tiny, and extra threads only add synchronisation (over 10× slower on a busy
+            2-core machine).
     """
+    if num_threads is None:
+        return _run(data, rate, budget, steps, learner, policy, queue, buffer, replay_fraction, drift, drift_speed,
+                    eval_every, batch_size, lr, hidden, model, n_test, seed, device)  # fmt: skip
+    before = torch.get_num_threads()
+    torch.set_num_threads(positive_int("num_threads", num_threads))
+    try:
+        return _run(data, rate, budget, steps, learner, policy, queue, buffer, replay_fraction, drift, drift_speed,
+                    eval_every, batch_size, lr, hidden, model, n_test, seed, device)  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(data: Any, rate: float, budget: float, steps: int, learner: str, policy: str, queue: int | None, buffer: int,
+         replay_fraction: float, drift: str, drift_speed: float, eval_every: int, batch_size: int, lr: float,
+         hidden: Sequence[int], model: nn.Module | None, n_test: int | None, seed: int | None,
+         device: str | torch.device | None) -> StreamResult:  # fmt: skip
     _check(rate, budget, steps, learner, policy, buffer, replay_fraction, drift, drift_speed, eval_every, batch_size,
            lr)  # fmt: skip
     dev = resolve_device(device)
@@ -221,8 +242,6 @@ def run_stream(
             torch.manual_seed(int(s_init.generate_state(1)[0]))
             net: nn.Module = MLP(tuple(x.shape[1:]), int(max(y.max(), yt.max())) + 1, hidden=hidden)
     elif isinstance(model, nn.Module):
-        import copy
-
         net = copy.deepcopy(model)
     else:
         raise TypeError(f"model must be a torch.nn.Module or None, got {type(model).__name__}")
@@ -239,7 +258,7 @@ def run_stream(
         ids = np.arange(next_id, next_id + arrivals[t])
         next_id += arrivals[t]
         avail, c_t = feeder.arrive(ids), int(budgets[t])
-        n_rep = 0 if res is None else min(round(replay_fraction * c_t), len(res))
+        n_rep = 0 if res is None else min(math.floor(replay_fraction * c_t + 0.5), len(res))  # half rounds up
         new = feeder.take(min(avail, c_t - n_rep))
         if res is not None:  # compute new samples cannot use goes to replay (work-conserving)
             n_rep = min(c_t - len(new), len(res))
