@@ -14,7 +14,8 @@ The default :class:`Scenario` is set from first principles, not tuned to any sch
 - curves: b ~ U(0.3, 0.7), c ~ U(0.05, 0.5), a ~ U(0.5, 2) (loss-vs-compute exponents of that order are typical);
   the target is L at the needed compute; observed losses carry 2 % multiplicative log-normal noise;
 - Poisson arrivals at a rate that offers ``load`` = 1.5 × the capacity in expected work (over-subscription, so
-  the order in which compute is given matters; at load < 1 most policies finish most tasks).
+  what gets compute first matters; at load < 1 the schedulers differ little, and what caps them all is the tasks
+  whose deadline no schedule can meet).
 """
 
 from __future__ import annotations
