@@ -3,12 +3,14 @@ index views, the study's result structure and the step timer (values never asser
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
 import effdl
-from effdl.learning.flad import KINDS, compare_strategies, derangement, few_shot_suite, step_time
+from effdl.learning.flad import KINDS, SETTINGS, FLADTrainer, compare_strategies, derangement, few_shot_suite, step_time
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +106,11 @@ def test_compare_strategies_and_step_time_structure():
     times = step_time([2, 3], strategies=["exp3"], steps=2, warmup=1, repeats=2, suite=dict(aux_size=20),
                       batch_size=8)  # fmt: skip
     assert set(times) == {("exp3", 2), ("exp3", 3)} and all(t.shape == (2,) and (t > 0).all() for t in times.values())
+
+
+def test_settings_name_real_arguments():
+    suite_args = set(inspect.signature(few_shot_suite).parameters)
+    trainer_args = set(inspect.signature(FLADTrainer).parameters)
+    for setting in SETTINGS.values():
+        assert set(setting["suite"]) <= suite_args
+        assert set(setting) - {"seeds", "steps", "suite"} <= trainer_args

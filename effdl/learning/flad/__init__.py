@@ -12,7 +12,8 @@ so the per-step cost does not grow with K. Modules:
 - :mod:`~effdl.learning.flad.trainer`: :class:`FLADTrainer` (``fit`` / ``step`` / ``evaluate``), :class:`FLADLog`;
 - :mod:`~effdl.learning.flad.tasks`: :func:`few_shot_suite` (a few-shot digits target and K aligned / noisy /
   adversarial auxiliary datasets as index views), :class:`FewShotSuite`, :class:`AuxDataset`;
-- :mod:`~effdl.learning.flad.study`: :func:`compare_strategies` → :class:`StudyResult`, :func:`step_time`.
+- :mod:`~effdl.learning.flad.study`: :func:`compare_strategies` → :class:`StudyResult` (:data:`SETTINGS`: a QUICK and a
+  full study that work), :func:`step_time`.
 """
 
 from effdl.learning.flad.bandits import EXP3, STRATEGIES, UCB1, Exploit, Strategy, TargetOnly, Uniform, make_strategy
@@ -23,13 +24,14 @@ from effdl.learning.flad.reward import (
     last_layer_names,
     resolve_reward_params,
 )
-from effdl.learning.flad.study import RunResult, StudyResult, compare_strategies, default_model, step_time
+from effdl.learning.flad.study import SETTINGS, RunResult, StudyResult, compare_strategies, default_model, step_time
 from effdl.learning.flad.tasks import KINDS, TASKS, AuxDataset, FewShotSuite, derangement, few_shot_suite
 from effdl.learning.flad.trainer import FLADLog, FLADTrainer
 
 __all__ = [
     "EXP3",
     "KINDS",
+    "SETTINGS",
     "STRATEGIES",
     "TASKS",
     "UCB1",
