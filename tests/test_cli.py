@@ -18,7 +18,8 @@ def test_bad_input_is_one_clear_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("effdl: error: unknown notebook 'nope'") and "Traceback" not in err
     assert cli.main(["bench", "nope"]) == 2
-    assert "unknown benchmark 'nope'; choose from: latency" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown benchmark 'nope'; choose from: " in err and "latency" in err and "Traceback" not in err
     assert cli.main(["run", "00", "-j", "0"]) == 2
     assert "jobs must be an int ≥ 1" in capsys.readouterr().err
 

@@ -8,11 +8,27 @@ A new checker goes into its topic's module and that module's ``__all__``; this p
 ``__all__`` (``from effdl import exercises; exercises.check_...``).
 """
 
-from effdl.exercises import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
+from effdl.exercises import (
+    core,
+    distill,
+    edram,
+    flad,
+    lowrank,
+    lrsm,
+    lzss,
+    prune,
+    quant,
+    range_reg,
+    sbs,
+    scaling,
+    smoothing,
+    stream,
+)
 from effdl.exercises._common import STRICT_ENV, ExerciseNotSolved, checker, strict
 from effdl.exercises.core import *  # noqa: F403
 from effdl.exercises.distill import *  # noqa: F403
 from effdl.exercises.edram import *  # noqa: F403
+from effdl.exercises.flad import *  # noqa: F403
 from effdl.exercises.lowrank import *  # noqa: F403
 from effdl.exercises.lrsm import *  # noqa: F403
 from effdl.exercises.lzss import *  # noqa: F403
@@ -22,7 +38,8 @@ from effdl.exercises.range_reg import *  # noqa: F403
 from effdl.exercises.sbs import *  # noqa: F403
 from effdl.exercises.scaling import *  # noqa: F403
 from effdl.exercises.smoothing import *  # noqa: F403
+from effdl.exercises.stream import *  # noqa: F403
 
-_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm, smoothing)
+_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm, smoothing, flad, stream)
 
 __all__ = ["STRICT_ENV", "ExerciseNotSolved", "checker", "strict"] + [n for m in _TOPICS for n in m.__all__]

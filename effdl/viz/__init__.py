@@ -5,9 +5,25 @@ One module per topic; every builder is re-exported here, so ``from effdl import 
 A new builder goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.viz import distill, edram, general, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
+from effdl.viz import (
+    distill,
+    edram,
+    flad,
+    general,
+    lowrank,
+    lrsm,
+    lzss,
+    prune,
+    quant,
+    range_reg,
+    sbs,
+    scaling,
+    smoothing,
+    stream,
+)
 from effdl.viz.distill import *  # noqa: F403
 from effdl.viz.edram import *  # noqa: F403
+from effdl.viz.flad import *  # noqa: F403
 from effdl.viz.general import *  # noqa: F403
 from effdl.viz.lowrank import *  # noqa: F403
 from effdl.viz.lrsm import *  # noqa: F403
@@ -18,6 +34,7 @@ from effdl.viz.range_reg import *  # noqa: F403
 from effdl.viz.sbs import *  # noqa: F403
 from effdl.viz.scaling import *  # noqa: F403
 from effdl.viz.smoothing import *  # noqa: F403
+from effdl.viz.stream import *  # noqa: F403
 
 __all__ = [
     n
@@ -34,6 +51,8 @@ __all__ = [
         lzss,
         lrsm,
         smoothing,
+        flad,
+        stream,
     )
     for n in m.__all__
 ]

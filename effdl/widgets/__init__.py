@@ -8,10 +8,26 @@ One module per topic; every explorer is re-exported here (``from effdl import wi
 A new explorer goes into its topic's module and that module's ``__all__``; this package re-exports them all.
 """
 
-from effdl.widgets import core, distill, edram, lowrank, lrsm, lzss, prune, quant, range_reg, sbs, scaling, smoothing
+from effdl.widgets import (
+    core,
+    distill,
+    edram,
+    flad,
+    lowrank,
+    lrsm,
+    lzss,
+    prune,
+    quant,
+    range_reg,
+    sbs,
+    scaling,
+    smoothing,
+    stream,
+)
 from effdl.widgets.core import *  # noqa: F403
 from effdl.widgets.distill import *  # noqa: F403
 from effdl.widgets.edram import *  # noqa: F403
+from effdl.widgets.flad import *  # noqa: F403
 from effdl.widgets.lowrank import *  # noqa: F403
 from effdl.widgets.lrsm import *  # noqa: F403
 from effdl.widgets.lzss import *  # noqa: F403
@@ -21,6 +37,7 @@ from effdl.widgets.range_reg import *  # noqa: F403
 from effdl.widgets.sbs import *  # noqa: F403
 from effdl.widgets.scaling import *  # noqa: F403
 from effdl.widgets.smoothing import *  # noqa: F403
+from effdl.widgets.stream import *  # noqa: F403
 
 __all__ = [
     n
@@ -37,6 +54,8 @@ __all__ = [
         lzss,
         lrsm,
         smoothing,
+        flad,
+        stream,
     )
     for n in m.__all__
 ]
