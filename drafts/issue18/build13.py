@@ -64,12 +64,13 @@ In the usual benchmark the data set is fixed and training may take as long as it
 data arrive continuously — sensor readings, user interactions, new images — at some rate $r$ per time unit, and
 the learner has a fixed amount of compute $c$ per unit. When $r > c$, it cannot train on everything: what it
 skips is lost, and what it trains on late may already be stale because the distribution drifts. Here the stream
-is scikit-learn's digits, arriving at $r$ samples per unit while slowly **rotating** (1° per unit), and the
-learner is a small MLP that spends at most $c$ sample-gradients per unit. The second half shares a compute
-capacity among many training tasks, each with a deadline and a loss target.
+is scikit-learn's digits, arriving at $r$ samples per unit while slowly **rotating**
+(`DRIFT_SPEED`, 1° per unit by default), and the learner is a small MLP that spends at most $c$
+sample-gradients per unit. The second half shares a compute capacity among
+many training tasks, each with a deadline and a loss target.
 
 **Papers followed:** Y. Ghunaim et al., *Real-Time Evaluation in Online Continual Learning: A New Hope*, CVPR
-2023 (learners evaluated on a stream that does not wait for them; cheap SGD beats expensive replay methods);
+2023 (learners evaluated on a stream that does not wait for them; cheap methods beat costly ones there);
 A. Prabhu et al., *Computationally Budgeted Continual Learning: What Does Matter?*, CVPR 2023 (continual learning
 under a compute budget per time step); H. Hammoud et al., *Rapid Adaptation in Online Continual Learning: Are We
 Evaluating It Right?*, ICCV 2023 (what online accuracy measures); J. S. Vitter, *Random Sampling with a
@@ -154,7 +155,8 @@ lag = 4 * RATE / budget1  # units a sample waits once the queue is full
 display(Markdown(
     f"At r = {RATE} and c = {budget1:g}, the rule of thumb gives min(1, c/r) = {min(1, budget1 / RATE):.3f}; the "
     f"runs measure {', '.join(f'{k} {r.final_throughput:.3f}' for k, r in runs1.items())}. The backlog "
-    f"{'lowers' if backlog_gap > 0 else 'does not lower'} the mean accuracy over the stream (by {backlog_gap:+.3f}; "
+    f"{'lowers' if backlog_gap > 0 else 'does not lower'} the mean accuracy over the stream by "
+    f"{abs(backlog_gap):.3f} "
     f"(drop {runs1['drop'].mean_accuracy:.3f}, with the queue {runs1['drop + FIFO queue'].mean_accuracy:.3f}): "
     f"once its {4 * RATE} slots are full, every sample waits {lag:g} units, so under a rotation of "
     f"{DRIFT_SPEED:g}° per unit the learner trains {lag * DRIFT_SPEED:g}° behind the angle it is tested at."
@@ -267,8 +269,9 @@ md(r"""
 Now the grid: every learner, arrival rate and budget, over `SEEDS` seeds (`stream.budget_sweep`; the same
 stream order and the same initial model for every budget at a seed, so the budgets are compared on equal
 footing). The summary is the **mean accuracy over the stream** — the area under the accuracy curve, which rewards
-learning *early* as well as learning well, the quantity Ghunaim et al. argue a real-time learner should be judged
-by. Left: accuracy against $c$ (log axis); right: the same points against the throughput they reach.
+learning *early* as well as learning well — on a stream that does not wait for the learner, in the spirit of
+Ghunaim et al.'s real-time evaluation.
+Left: accuracy against $c$ (log axis); right: the same points against the throughput they reach.
 """)
 
 code(r"""
@@ -576,7 +579,7 @@ md(r"""
 
 - [Ghunaim et al., *Real-Time Evaluation in Online Continual Learning: A New Hope*, CVPR
   2023](https://arxiv.org/abs/2302.01047) — a stream that does not wait for the learner; under this evaluation
-  simple online SGD beats costly continual-learning methods.
+  simple, cheap learners beat costly continual-learning methods.
 - [Prabhu et al., *Computationally Budgeted Continual Learning: What Does Matter?*, CVPR
   2023](https://arxiv.org/abs/2303.11165) — continual learning with a fixed compute budget per time step:
   sampling and distillation strategies compared at equal compute.

@@ -57,7 +57,13 @@ def check_full(rec: dict) -> None:
     budgets = (4, 8, 16, 32, 64)
     assert rec["stream.sweep.budgets"] == 5 and rec["stream.sweep.seeds"] == 3
     _common(rec, budgets)
-    # Full seed 0 (stream seeds 0–2): FULL_MEASURED below; the mean curve rises step to step and on every seed.
+    # Measured full, seed 0 (stream seeds 0–2), mean ± std (min): c = 4: 0.449 ± 0.024 (0.423); 8: 0.500 ± 0.043
+    # (0.452); 16: 0.535 ± 0.031 (0.499); 32: 0.692 ± 0.010 (0.681); 64: 0.792 ± 0.007 (0.784). Throughput exactly
+    # c/r. The mean curve rises step to step (smallest mean rise +0.035, c = 8 → 16) and so does every seed's
+    # (smallest +0.020). SGD − replay at c = 16: 0.535 − 0.384, smallest per seed +0.137.
     assert rec["stream.sweep.rise_mean_min"] > 0, rec["stream.sweep.rise_mean_min"]
-    for c in budgets:  # the spread over seeds is small against the rise (prose: "on every seed")
-        assert rec[f"stream.sweep.acc_c{c}_std"] <= 0.05, (c, rec[f"stream.sweep.acc_c{c}_std"])
+    assert rec["stream.sweep.acc_c64_mean"] - rec["stream.sweep.acc_c4_mean"] >= 0.3, rec  # measured 0.343
+    assert abs(rec["stream.sweep.acc_c4_mean"] - 0.449) <= 0.05, rec["stream.sweep.acc_c4_mean"]
+    assert abs(rec["stream.sweep.acc_c64_mean"] - 0.792) <= 0.05, rec["stream.sweep.acc_c64_mean"]
+    for c in budgets:  # seed spread (largest measured 0.043 at c = 8); the prose reports it, not a bound
+        assert rec[f"stream.sweep.acc_c{c}_std"] <= 0.08, (c, rec[f"stream.sweep.acc_c{c}_std"])
