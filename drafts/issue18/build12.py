@@ -55,9 +55,9 @@ md(r"""
   is so hard to beat on a stationary suite — and what the bandits' exploration buys elsewhere.
 
 **Prerequisites** Chapter 00 (training and evaluation on held-out data, validation splits, means over seeds).
-Chapter 03 helps (training loops, optimizers and gradients of a small network). Mathematics: probability
-distributions and sampling, the softmax, expectations and importance weighting, cosine similarity of vectors,
-logarithms and square roots of counts.
+Chapter 03 helps (the softmax as a distribution, and a network trained on the sum of two losses). Mathematics:
+probability distributions and sampling, the softmax, expectations and importance weighting, cosine similarity of
+vectors, logarithms and square roots of counts.
 
 With 30 labelled target images a network overfits at once. Thousands of other images exist, in $K$ datasets: some
 show the same task, some have noisy labels, some have their labels permuted and teach the wrong thing. Which to use?
