@@ -42,7 +42,7 @@ def _exp3_truth(gains: np.ndarray, t: int) -> np.ndarray:
 
 @checker
 def check_exp3_probs(fn: Callable[[np.ndarray, int, int], Any]) -> bool:
-    """Exercise 1: ``fn(gains, t, n_arms)`` returns EXP3-FLAD's π_t (K,) at step t ≥ 1 from the importance-weighted
+    """Exercise 2: ``fn(gains, t, n_arms)`` returns EXP3-FLAD's π_t (K,) at step t ≥ 1 from the importance-weighted
     gains Ĝ (K,): ε_t = min(1/K, √(ln K / (K t))) (ε_0 = 1/K), π = (1 − K ε_t) softmax(ε_{t−1} Ĝ) + ε_t; compared
     with :class:`effdl.learning.flad.EXP3` at steps before and after K ln K."""
     rng = np.random.default_rng(0)
@@ -99,7 +99,7 @@ def _ucb1_truth(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 @checker
 def check_ucb1_scores(fn: Callable[[np.ndarray, np.ndarray], Any]) -> bool:
-    """Exercise 2: ``fn(values, counts)`` returns UCB1-FLAD's upper bounds (K,) for arms that were all played at
+    """Exercise 3: ``fn(values, counts)`` returns UCB1-FLAD's upper bounds (K,) for arms that were all played at
     least once: R̂_a + √(2 ln N / n_a) with N = Σ counts + 1 (the plays including the next one); the next arm is
     their argmax. Compared with :meth:`effdl.learning.flad.UCB1.bounds`."""
     trials = [
@@ -145,7 +145,7 @@ def check_ucb1_scores(fn: Callable[[np.ndarray, np.ndarray], Any]) -> bool:
 
 @checker
 def check_cosine_reward(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> bool:
-    """Exercise 3: ``fn(g_aux, g_target)`` returns the reward r = ⟨g_aux, g_target⟩ / (‖g_aux‖ ‖g_target‖) ∈ [−1, 1]
+    """Exercise 1: ``fn(g_aux, g_target)`` returns the reward r = ⟨g_aux, g_target⟩ / (‖g_aux‖ ‖g_target‖) ∈ [−1, 1]
     as a float, for two gradients of one last layer (tensors of the same shape, e.g. (10, 64)), and 0.0 when either
     is all zeros; compared with :func:`effdl.learning.flad.gradient_alignment`."""
     gen = torch.Generator().manual_seed(0)
