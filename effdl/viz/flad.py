@@ -240,7 +240,8 @@ def _policy_top(mats: Sequence[np.ndarray], row: int | None = None) -> float:
 
 
 def _panel_title(strategy: str, dist: np.ndarray, kinds: Sequence[str]) -> str:
-    return f"{strategy}: aligned mass ÷ share {flad_mass_ratio(dist, kinds):.2f}"
+    # Two lines: four panels side by side leave ~200 px per title.
+    return f"{strategy}<br>aligned mass ÷ share {flad_mass_ratio(dist, kinds):.2f}"
 
 
 def flad_policy_animation(
