@@ -61,7 +61,8 @@ def test_policy_side_by_side_and_animation_frames():
     order = [0, 3, 1, 5, 2, 4]
     assert list(fig.data[0].x) == [str(a) for a in order] and np.allclose(fig.data[1].y, mixes["ucb1"][-1, order])
     ratio = fviz.flad_mass_ratio(mixes["exp3"][-1], KINDS6)
-    assert fig.layout.annotations[0].text == f"exp3<br>aligned mass ÷ share {ratio:.2f}" and "40" in fig.layout.title.text
+    assert fig.layout.annotations[0].text == f"exp3<br>aligned mass ÷ share {ratio:.2f}"
+    assert "40" in fig.layout.title.text
     anim = fviz.flad_policy_animation(mixes, KINDS6, n_frames=5)
     assert [f.name for f in anim.frames] == ["1", "11", "21", "30", "40"]
     assert np.allclose(anim.frames[-1].data[0].y, mixes["exp3"][-1, order])
