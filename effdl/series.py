@@ -185,6 +185,31 @@ CATALOGUE: tuple[Chapter, ...] = (
         quick_s=25,
         full_s=20,
     ),
+    Chapter(
+        name="12_flad_bandits",
+        title="Few-shot learning with auxiliary data: FLAD bandits",
+        topic="A few-shot digits target and K aligned / noisy / adversarial auxiliary datasets; the gradient-alignment "
+        "reward (cosine of last-layer gradients, cost independent of K); EXP3-FLAD (exploration floor ε_t, uniform "
+        "while t ≤ K ln K) and UCB1-FLAD written by hand; EXP3 vs UCB1 vs uniform vs greedy vs target-only at equal "
+        "steps over 3 seeds, stopping on validation, aligned mass ÷ uniform share; a step slider over the mixtures; "
+        "time per step for K = 10 … 200.",
+        papers="Albalak, Raffel & Wang 2023 (FLAD); Auer et al. 2002 (EXP3); Auer, Cesa-Bianchi & Fischer 2002 (UCB1)",
+        quick_s=18,
+        full_s=60,
+    ),
+    Chapter(
+        name="13_stream_learning",
+        title="Stream-efficient learning: throughput under a compute budget",
+        topic="Throughput (exploited / arrived) as a first-class metric next to accuracy: arrivals r against a "
+        "budget c, drop / sample / FIFO-queue policies; online SGD against reservoir replay (Algorithm R) on a "
+        "rotating digits stream; mean accuracy over the stream against c and against throughput over 3 seeds (budget "
+        "slider); power-law learning curves and compute to target; FCFS / proportional / adaptive / oracle "
+        "schedulers sharing capacity among tasks with deadlines, over 5 task sets.",
+        papers="Ghunaim et al. 2023 (real-time OCL); Prabhu et al. 2023 (budgeted CL); Hammoud et al. 2023 "
+        "(online evaluation); Vitter 1985 (reservoir sampling)",
+        quick_s=35,
+        full_s=50,
+    ),
 )
 
 
