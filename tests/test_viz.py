@@ -621,3 +621,15 @@ def test_edram_explorer_resimulates_live():
         widgets.edram_explorer(rev_tr, standard={1: std_tr[1]})
     with pytest.raises(TypeError, match=r"an edram\.Trace"):
         widgets.edram_explorer({1: "trace"})
+
+
+def test_mean_std_bars_draws_means_spread_and_each_seed():
+    fig = viz.mean_std_bars(
+        {"a": [1.0, 2.0, 3.0], "b": [4.0]}, colours={"a": "red"}, unit=" %", seeds={"a": [0, 1, 2], "b": [7]}
+    )
+    bars, dots = fig.data
+    assert list(bars.y) == [2.0, 4.0] and list(bars.error_y.array) == [1.0, 0.0]  # std ddof 1; one seed: no bar
+    assert list(bars.marker.color) == ["red", "#636efa"] and list(bars.text) == ["2", "4"]
+    assert list(dots.x) == ["a", "a", "a", "b"] and list(dots.customdata) == [0, 1, 2, 7] and " %" in dots.hovertemplate
+    with pytest.raises(ValueError, match="at least one value"):
+        viz.mean_std_bars({"a": []})

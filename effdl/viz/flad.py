@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from effdl.learning.flad.bandits import EXP3
 from effdl.learning.flad.tasks import KINDS
+from effdl.viz.general import mean_std_bars
 
 __all__ = [
     "flad_arm_probs",
@@ -509,30 +510,7 @@ def flad_strategies(
 
     Traces: the bars (y = mean %), the per-seed dots."""
     per = {s: [100 * v for v in vals] for s, vals in _per_seed(data, key).items()}
-    names = list(per)
-    stats = [_mean_std(per[s]) for s in names]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=[m for m, _ in stats],
-            error_y={"type": "data", "array": [e for _, e in stats]},
-            name="mean over seeds",
-            marker_color=[STRATEGY_COLOURS.get(s, "#636efa") for s in names],
-            text=[f"{m:.1f}" for m, _ in stats],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.2f} %<extra>mean</extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[s for s in names for _ in per[s]],
-            y=[v for s in names for v in per[s]],
-            mode="markers",
-            name="one seed",
-            marker={"color": "black", "size": 6},
-            hovertemplate="%{x}: %{y:.2f} %<extra>one seed</extra>",
-        )
-    )
+    fig = mean_std_bars(per, colours=STRATEGY_COLOURS, text_format=".1f", hover_format=".2f", unit=" %")
     if baseline in per:
         fig.add_hline(y=_mean_std(per[baseline])[0], line_dash="dash", line_color="gray", annotation_text=baseline)
     n_seeds = max(len(v) for v in per.values())

@@ -1,17 +1,27 @@
-"""Figures every chapter uses: Pareto scatter, training curves, image grids, latency boxes, axis labels."""
+"""Figures every chapter uses: Pareto scatter, training curves, image grids, latency boxes, mean-over-seeds bars,
+axis labels."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 import torch
 
 from effdl.core.footprint import pareto_front
 
-__all__ = ["METRIC_LABELS", "image_grid", "label", "latency_box", "pareto_scatter", "training_curves"]
+__all__ = [
+    "METRIC_LABELS",
+    "image_grid",
+    "label",
+    "latency_box",
+    "mean_std_bars",
+    "pareto_scatter",
+    "training_curves",
+]
 
 # Axis titles with units for the metrics the workbench records.
 METRIC_LABELS: dict[str, str] = {
@@ -165,3 +175,56 @@ def _hist(values: torch.Tensor, lo: float, hi: float, bins: int) -> tuple[list[f
     width = (hi - lo) / bins
     centres = [lo + (i + 0.5) * width for i in range(bins)]
     return centres, [int(c) for c in counts.tolist()], width
+
+
+def mean_std_bars(
+    per_seed: Mapping[str, Sequence[float]],
+    *,
+    colours: Mapping[str, str] | None = None,
+    text_format: str = ".3g",
+    hover_format: str = ".4g",
+    unit: str = "",
+    seeds: Mapping[str, Sequence[int]] | None = None,
+) -> go.Figure:
+    """A method comparison over seeds: the mean per name as a bar (error bar = standard deviation, ddof 1; 0 for a
+    single seed), labelled with ``text_format``, and every seed's value as a black dot.
+
+    ``per_seed``: ``{name: [value per seed]}`` in display order; ``colours``: bar colour per name (default plotly
+    blue); ``unit``: appended to hover values (e.g. ``" %"``); ``seeds``: each value's seed, shown on hover.
+    Traces: the bars, then the dots. The caller sets the title, axes and height."""
+    if not per_seed or any(len(v) == 0 for v in per_seed.values()):
+        raise ValueError("per_seed must map each name to at least one value")
+    names = list(per_seed)
+    values = {n: [float(v) for v in per_seed[n]] for n in names}
+    means = [float(np.mean(values[n])) for n in names]
+    stds = [float(np.std(values[n], ddof=1)) if len(values[n]) > 1 else 0.0 for n in names]
+    colours = colours or {}
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=means,
+            error_y={"type": "data", "array": stds},
+            name="mean over seeds",
+            marker_color=[colours.get(n, "#636efa") for n in names],
+            text=[f"{m:{text_format}}" for m in means],
+            textposition="outside",
+            hovertemplate=f"%{{x}}: %{{y:{hover_format}}}{unit}<extra>mean</extra>",
+        )
+    )
+    dots: dict[str, Any] = {"hovertemplate": f"%{{x}}: %{{y:{hover_format}}}{unit}<extra>one seed</extra>"}
+    if seeds is not None:
+        dots = {
+            "customdata": [s for n in names for s in seeds[n]],
+            "hovertemplate": f"%{{x}}, seed %{{customdata}}: %{{y:{hover_format}}}{unit}<extra></extra>",
+        }
+    fig.add_trace(
+        go.Scatter(
+            x=[n for n in names for _ in values[n]],
+            y=[v for n in names for v in values[n]],
+            mode="markers",
+            name="one seed",
+            marker={"color": "black", "size": 6},
+            **dots,
+        )
+    )
+    return fig

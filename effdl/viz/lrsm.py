@@ -11,6 +11,8 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from effdl.viz.general import mean_std_bars
+
 __all__ = ["lrsm_graph", "lrsm_history", "lrsm_loss_path", "lrsm_variants"]
 
 _COLORSCALE = "Viridis"
@@ -180,31 +182,8 @@ def lrsm_variants(
     (e.g. the noise variance, the best any model can reach). Log y axis when the means span more than 5×."""
     if not per_seed or any(len(v) == 0 for v in per_seed.values()):
         raise ValueError("per_seed must map each variant to at least one loss")
-    names = list(per_seed)
-    means = [float(np.mean(per_seed[n])) for n in names]
-    stds = [float(np.std(per_seed[n], ddof=1)) if len(per_seed[n]) > 1 else 0.0 for n in names]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=means,
-            error_y={"type": "data", "array": stds},
-            name="mean over seeds",
-            marker_color=[_VARIANT_COLOURS.get(n, "#636efa") for n in names],
-            text=[f"{m:.3g}" for m in means],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.4g}<extra>mean</extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[n for n in names for _ in per_seed[n]],
-            y=[v for n in names for v in per_seed[n]],
-            mode="markers",
-            name="one seed",
-            marker={"color": "black", "size": 6},
-            hovertemplate="%{x}: %{y:.4g}<extra>one seed</extra>",
-        )
-    )
+    fig = mean_std_bars(per_seed, colours=_VARIANT_COLOURS, text_format=".3g", hover_format=".4g")
+    means = list(fig.data[0].y)
     if floor is not None:
         fig.add_hline(y=floor, line_dash="dash", line_color="gray", annotation_text=f"noise floor {floor:g}")
     log = max(means) > 5 * max(min(means), 1e-12)

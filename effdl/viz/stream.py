@@ -13,6 +13,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from effdl.learning.stream.curves import PowerLaw, fit_power_law
+from effdl.viz.general import mean_std_bars
 
 if TYPE_CHECKING:
     from effdl.learning.stream import BudgetSweep, Comparison, ScheduleResult, StreamResult, Task
@@ -353,32 +354,7 @@ def stream_schedulers(
         n_tasks = comparison.scenario.n_tasks
     if not per_seed or any(len(v) == 0 for v in per_seed.values()):
         raise ValueError("comparison must give each scheduler at least one value")
-    names = list(per_seed)
-    means = [float(np.mean(per_seed[n])) for n in names]
-    stds = [float(np.std(per_seed[n], ddof=1)) if len(per_seed[n]) > 1 else 0.0 for n in names]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=means,
-            error_y={"type": "data", "array": stds},
-            name="mean over seeds",
-            marker_color=[_SCHED_COLOURS.get(n, "#636efa") for n in names],
-            text=[f"{m:.3f}" for m in means],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.3f}<extra>mean</extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[n for n in names for _ in per_seed[n]],
-            y=[v for n in names for v in per_seed[n]],
-            customdata=[s for n in names for s in seeds[n]],
-            mode="markers",
-            name="one seed",
-            marker={"color": "black", "size": 6},
-            hovertemplate="%{x}, seed %{customdata}: %{y:.3f}<extra></extra>",
-        )
-    )
+    fig = mean_std_bars(per_seed, colours=_SCHED_COLOURS, text_format=".3f", hover_format=".3f", seeds=seeds)
     of = f" (of {n_tasks})" if n_tasks else ""
     fig.update_layout(
         title=title or f"tasks completed by their deadline{of}, over {max(len(v) for v in per_seed.values())} seed(s)",
