@@ -170,6 +170,12 @@ def write_plot(path: str, results: Sequence[peers.Result], sweep: Sequence[dict]
         fh.write(html + "</body></html>")
 
 
+def _cuda_ready() -> bool:
+    from effdl.hardware.lzss import cuda_backend  # imports numba.cuda: only on the --device cuda paths
+
+    return cuda_backend.available()
+
+
 def codes(size_mib: float) -> np.ndarray:
     """uint16 Lorenzo codes (relative error 1e-2) of the jacksboro DEM, tiled to ``size_mib`` MiB (≥ 1 code)."""
     field = data.lorenzo_codes(data.sample_field("jacksboro")).reshape(-1)
@@ -288,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ValueError(f"--size-mib must be > 0, got {args.size_mib}")
     if args.device == "cuda" and not args.cuda_only and not torch.cuda.is_available():
         raise ValueError("--device cuda needs a CUDA GPU, and torch finds none on this machine; use --device cpu")
+    if args.cuda_only and not _cuda_ready():
+        raise ValueError(
+            "--cuda-only needs a CUDA GPU that numba can launch kernels on (numba-cuda), or numba's simulator "
+            "(NUMBA_ENABLE_CUDASIM=1), and numba finds neither; use --device cpu"
+        )
 
     start = time.perf_counter()
     if args.cuda_only:
@@ -346,7 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for line in sweep_lines(sweep):
             print(line)
-    if args.device == "cuda":
+    if args.device == "cuda" and not _cuda_ready():
+        print("note: cuda section skipped: numba cannot launch CUDA kernels here (pip install numba-cuda)")
+    elif args.device == "cuda":
         print()
         section_repeats = args.repeats if args.repeats is not None else 3
         for line in cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk):

@@ -226,7 +226,8 @@ def test_benchmark_cuda_section_runs_on_a_tiny_input(capsys):
     spec = importlib.util.spec_from_file_location("bench_lzss", ROOT / "benchmarks" / "lzss.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    assert bench.main(["--device", "cuda", "--cuda-only", "--size-mib", "0.001", "--repeats", "1", "--window", "16", "--chunk", "256"]) == 0
+    tiny = ["--size-mib", "0.001", "--repeats", "1", "--window", "16", "--chunk", "256"]
+    assert bench.main(["--device", "cuda", "--cuda-only", *tiny]) == 0
     out = capsys.readouterr().out
     assert "identical to the cpu backend's: yes" in out and "DIFFER" not in out
 
@@ -265,6 +266,9 @@ def test_cuda_tensors_stay_on_the_gpu_and_give_the_cpu_blob():
 
 
 @pytest.mark.skipif(SIMULATED or GPU, reason="runs the tests above in-process instead")
+@pytest.mark.skipif(
+    importlib.util.find_spec("numba.cuda") is None, reason="numba without its CUDA target: pip install numba-cuda"
+)
 def test_kernels_in_the_cuda_simulator():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
     env["NUMBA_ENABLE_CUDASIM"] = "1"

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 import zlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -145,6 +146,14 @@ def require() -> None:
 
 def _jit(fn: Any) -> Any:
     return cuda.jit(fn) if cuda is not None else fn
+
+
+def _launch(kernel: Any, grid: int | tuple[int, int], threads: int, *args: Any) -> None:
+    """``kernel[grid, threads](*args)``, without numba's low-occupancy warning: a small input is a small grid on
+    purpose (one block per chunk), not a mistake worth a warning per call."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*under-utilization.*")
+        kernel[grid, threads](*args)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -422,10 +431,10 @@ def _scan(values: Any) -> None:
     per_block = nt * SCAN_ITEMS
     blocks = -(-m // per_block)
     totals = cuda.device_array((rows, blocks), np.int64)
-    _scan_kernel[(blocks, rows), nt](values, totals)
+    _launch(_scan_kernel, (blocks, rows), nt, values, totals)
     if blocks > 1:
         _scan(totals)
-        _add_kernel[(blocks - 1, rows), nt](values, totals)
+        _launch(_add_kernel, (blocks - 1, rows), nt, values, totals)
 
 
 def encode(d_raw: Any, symbol_size: int, window: int, chunk: int) -> Encoded:
@@ -439,10 +448,22 @@ def encode(d_raw: Any, symbol_size: int, window: int, chunk: int) -> Encoded:
     flags_tmp = cuda.device_array(k * flag_slot, np.uint8)
     data_tmp = cuda.device_array(k * chunk, np.uint8)
     ends = cuda.device_array((2, k), np.int64)
-    _encode_kernel[_grid(k), THREADS["encode"]](d_raw, n_symbols, symbol_size, window, cs, flags_tmp, data_tmp, ends)
+    _launch(
+        _encode_kernel,
+        _grid(k),
+        THREADS["encode"],
+        d_raw,
+        n_symbols,
+        symbol_size,
+        window,
+        cs,
+        flags_tmp,
+        data_tmp,
+        ends,
+    )
     _scan(ends)
     body = cuda.device_array(k * flag_slot + m, np.uint8)  # F ≤ k·ceil(cs/8), D ≤ m: no round trip for the sizes
-    _compact_kernel[_grid(k), THREADS["compact"]](d_raw, symbol_size, cs, flags_tmp, data_tmp, ends, body)
+    _launch(_compact_kernel, _grid(k), THREADS["compact"], d_raw, symbol_size, cs, flags_tmp, data_tmp, ends, body)
     return Encoded(ends, body)
 
 
@@ -522,9 +543,9 @@ def decode(d_flags: Any, d_data: Any, d_ends: Any, header: Header) -> tuple[Any,
     k = header.chunks
     out = cuda.device_array(header.n_symbols * header.symbol_size, np.uint8)
     status = cuda.device_array(k, np.int32)
-    _decode_kernel[_grid(k), THREADS["decode"]](
-        d_flags, d_data, d_ends, header.n_symbols, header.symbol_size, header.window, header.chunk_symbols, out, status
-    )
+    h = header
+    args = (d_flags, d_data, d_ends, h.n_symbols, h.symbol_size, h.window, h.chunk_symbols, out, status)
+    _launch(_decode_kernel, _grid(k), THREADS["decode"], *args)
     return out, status
 
 
