@@ -23,9 +23,11 @@ Compression (:func:`encode`, four launches, all asynchronous on the default stre
    bytes) to their prefix-sum offsets: the blob's body, flags then data, contiguous on the device.
 
 The host then copies the tables and the body back and :func:`~effdl.hardware.lzss.format.finish` assembles the
-blob (or the stored stream when no chunk was coded). The CRC32 is zlib's, on the host, of the original bytes.
-Not implemented from GPULZ: nothing of the codec (its format differs: our tokens are byte-aligned per the shared
-container, not bit-packed). Worst-case slots cost ``1.125 ×`` the input in scratch, as in GPULZ.
+blob (or the stored stream when no chunk was coded). The CRC32 is zlib's, on the host, of the original bytes, and
+the optional shuffle filter runs on the device for CUDA tensors (a torch transpose), on the host for host data.
+Differences from GPULZ: the blob is this package's container (:mod:`.format`: byte-aligned tokens, per-chunk
+tables, stored chunks and streams, a CRC), so the output is byte-identical to the other backends'; the worst-case
+slots cost ``1.125 ×`` the input in device scratch.
 
 Decompression (:func:`decode`): one block (one warp, 32 threads) per chunk, offsets from the header's tables. The
 token walk is sequential, as LZSS is; the warp walks it in lock-step (every lane reads the same flag and data
@@ -427,7 +429,7 @@ def _grid(k: int) -> int:
 def _scan(values: Any) -> None:
     """Inclusive prefix sum of every row of the device array ``values`` (int64[rows, m]), in place."""
     rows, m = values.shape
-    nt = THREADS["scan"]
+    nt = max(1, min(THREADS["scan"], SCAN_THREADS))  # the shared array holds SCAN_THREADS totals
     per_block = nt * SCAN_ITEMS
     blocks = -(-m // per_block)
     totals = cuda.device_array((rows, blocks), np.int64)
@@ -451,7 +453,7 @@ def encode(d_raw: Any, symbol_size: int, window: int, chunk: int) -> Encoded:
     _launch(
         _encode_kernel,
         _grid(k),
-        THREADS["encode"],
+        max(1, min(THREADS["encode"], TILE)),  # the shared arrays hold TILE positions
         d_raw,
         n_symbols,
         symbol_size,
