@@ -140,6 +140,29 @@ def test_device_scan_over_several_levels(monkeypatch):
     _check(bytes(range(40)), symbol_size=1, window=4, chunk=1)  # every chunk stored: a stored stream
 
 
+@kernels
+def test_kernels_on_device_arrays_with_a_reused_workspace():
+    """encode/decode as the benchmark times them: the tables and body on the device are the reference blob's."""
+    from numba import cuda
+
+    from effdl.hardware.lzss import cuda_backend, format
+
+    data, chunk = _mixed(2)
+    raw = np.frombuffer(data, np.uint8)
+    m = raw.size - raw.size % 2
+    box = format.unpack(lzss.compress(data, symbol_size=2, window=64, chunk=chunk, backend="reference"))
+    workspace: dict = {}
+    for _ in range(2):  # the second round reuses every buffer
+        enc = cuda_backend.encode(cuda.to_device(raw[:m]), 2, 64, chunk, workspace=workspace)
+        ends = enc.ends.copy_to_host()
+        assert ends[0].tolist() == box.flag_end.tolist() and ends[1].tolist() == box.data_end.tolist()
+        body = enc.body[: ends[0, -1] + ends[1, -1]].copy_to_host().tobytes()
+        assert body == box.flags.tobytes() + box.data.tobytes()
+        out, status = cuda_backend.decode(*cuda_backend.upload(box), box.header, workspace=workspace)
+        assert not status.copy_to_host().any() and out.copy_to_host().tobytes() == data[:m]
+    assert {"flags_tmp", "data_tmp", "ends", "body", "scan0", "out", "status"} <= set(workspace)
+
+
 # ----------------------------------------------------------------------------------------------------
 # The decoder: every check of the reference's
 # ----------------------------------------------------------------------------------------------------

@@ -426,30 +426,43 @@ def _grid(k: int) -> int:
     return max(1, min(k, MAX_GRID))
 
 
-def _scan(values: Any) -> None:
+def _buffer(workspace: dict | None, name: str, shape: int | tuple[int, ...], dtype: type) -> Any:
+    """An uninitialized device array; with a ``workspace`` dict, the one kept there under ``name`` when its shape
+    matches (so repeated calls, such as a benchmark's, time kernels rather than ``cudaMalloc``)."""
+    if workspace is None:
+        return cuda.device_array(shape, dtype)
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    a = workspace.get(name)
+    if a is None or a.shape != shape or a.dtype != np.dtype(dtype):
+        a = workspace[name] = cuda.device_array(shape, dtype)
+    return a
+
+
+def _scan(values: Any, workspace: dict | None = None, level: int = 0) -> None:
     """Inclusive prefix sum of every row of the device array ``values`` (int64[rows, m]), in place."""
     rows, m = values.shape
     nt = max(1, min(THREADS["scan"], SCAN_THREADS))  # the shared array holds SCAN_THREADS totals
     per_block = nt * SCAN_ITEMS
     blocks = -(-m // per_block)
-    totals = cuda.device_array((rows, blocks), np.int64)
+    totals = _buffer(workspace, f"scan{level}", (rows, blocks), np.int64)
     _launch(_scan_kernel, (blocks, rows), nt, values, totals)
     if blocks > 1:
-        _scan(totals)
+        _scan(totals, workspace, level + 1)
         _launch(_add_kernel, (blocks - 1, rows), nt, values, totals)
 
 
-def encode(d_raw: Any, symbol_size: int, window: int, chunk: int) -> Encoded:
+def encode(d_raw: Any, symbol_size: int, window: int, chunk: int, *, workspace: dict | None = None) -> Encoded:
     """Compress the device array ``d_raw`` (uint8[m], ``m`` a positive multiple of ``symbol_size``: the symbol part
-    of the (shuffled) input) with validated parameters. Launches the kernels and returns without synchronizing."""
+    of the (shuffled) input) with validated parameters. Launches the kernels and returns without synchronizing.
+    ``workspace``: a dict that keeps the scratch arrays between calls (None: fresh ones)."""
     m = d_raw.shape[0]
     n_symbols = m // symbol_size
     cs = chunk // symbol_size
     k = -(-n_symbols // cs)
     flag_slot = (cs + 7) // 8
-    flags_tmp = cuda.device_array(k * flag_slot, np.uint8)
-    data_tmp = cuda.device_array(k * chunk, np.uint8)
-    ends = cuda.device_array((2, k), np.int64)
+    flags_tmp = _buffer(workspace, "flags_tmp", k * flag_slot, np.uint8)
+    data_tmp = _buffer(workspace, "data_tmp", k * chunk, np.uint8)
+    ends = _buffer(workspace, "ends", (2, k), np.int64)
     _launch(
         _encode_kernel,
         _grid(k),
@@ -463,8 +476,10 @@ def encode(d_raw: Any, symbol_size: int, window: int, chunk: int) -> Encoded:
         data_tmp,
         ends,
     )
-    _scan(ends)
-    body = cuda.device_array(k * flag_slot + m, np.uint8)  # F ≤ k·ceil(cs/8), D ≤ m: no round trip for the sizes
+    _scan(ends, workspace)
+    body = _buffer(
+        workspace, "body", k * flag_slot + m, np.uint8
+    )  # F ≤ k·ceil(cs/8), D ≤ m: no round trip for the sizes
     _launch(_compact_kernel, _grid(k), THREADS["compact"], d_raw, symbol_size, cs, flags_tmp, data_tmp, ends, body)
     return Encoded(ends, body)
 
@@ -538,13 +553,13 @@ def _to_device(a: np.ndarray) -> Any:
     return cuda.to_device(np.ascontiguousarray(a) if a.size else np.zeros(1, a.dtype))
 
 
-def decode(d_flags: Any, d_data: Any, d_ends: Any, header: Header) -> tuple[Any, Any]:
+def decode(d_flags: Any, d_data: Any, d_ends: Any, header: Header, *, workspace: dict | None = None) -> tuple[Any, Any]:
     """Launch the decoder on a structurally checked blob's sections, on the device: ``d_flags``/``d_data`` uint8,
     ``d_ends`` int64[2, k] (``flag_end``, ``data_end``). Returns (out uint8[n_symbols·S], status int32[k]) on the
-    device, without synchronizing; a nonzero status is chunk c's error code."""
+    device, without synchronizing; a nonzero status is chunk c's error code. ``workspace``: as for :func:`encode`."""
     k = header.chunks
-    out = cuda.device_array(header.n_symbols * header.symbol_size, np.uint8)
-    status = cuda.device_array(k, np.int32)
+    out = _buffer(workspace, "out", header.n_symbols * header.symbol_size, np.uint8)
+    status = _buffer(workspace, "status", k, np.int32)
     h = header
     args = (d_flags, d_data, d_ends, h.n_symbols, h.symbol_size, h.window, h.chunk_symbols, out, status)
     _launch(_decode_kernel, _grid(k), THREADS["decode"], *args)
