@@ -159,7 +159,8 @@ def _launch(kernel: Any, grid: int | tuple[int, int], threads: int, *args: Any) 
 
 
 # ----------------------------------------------------------------------------------------------------
-# Kernels (read them beside cpu.py's: same names for the same quantities)
+# Kernels (read them beside cpu.py's: same names for the same quantities). No min()/max() in them: numba's built-in
+# CUDA target resolves them through a device overload that fails to type two scalars; conditionals do the same.
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -180,7 +181,7 @@ def _encode_kernel(raw, n_symbols, symbol_size, window, chunk_symbols, flags_tmp
     data_slot = chunk_symbols * s
     for c in range(cuda.blockIdx.x, k, cuda.gridDim.x):
         start = c * chunk_symbols
-        n = min(chunk_symbols, n_symbols - start)
+        n = n_symbols - start if n_symbols - start < chunk_symbols else chunk_symbols
         raw_bytes = n * s
         fo = c * flag_slot
         do = c * data_slot
@@ -195,8 +196,9 @@ def _encode_kernel(raw, n_symbols, symbol_size, window, chunk_symbols, flags_tmp
             if p0 >= n:
                 break
             base = p0 - window
-            hi = min(p0 + tile + MAX_MATCH, n)
-            for x in range(max(base, 0) + tid, hi, tile):
+            hi = p0 + tile + MAX_MATCH if p0 + tile + MAX_MATCH < n else n
+            lo = base if base > 0 else 0
+            for x in range(lo + tid, hi, tile):
                 at = (start + x) * s
                 v = np.uint32(raw[at])
                 for b in range(1, s):
@@ -207,9 +209,10 @@ def _encode_kernel(raw, n_symbols, symbol_size, window, chunk_symbols, flags_tmp
             best = 0
             off = 0
             if j < n:
-                limit = min(MAX_MATCH, n - j)
+                limit = n - j if n - j < MAX_MATCH else MAX_MATCH
                 q = j - base
-                for d in range(1, min(window, j) + 1):  # nearest first; strict > keeps the nearest of the longest
+                reach = j if j < window else window
+                for d in range(1, reach + 1):  # nearest first; strict > keeps the nearest of the longest
                     if sym[q + best - d] != sym[q + best]:  # cannot be longer than best (for best = 0: no match)
                         continue
                     m = 0
@@ -224,7 +227,7 @@ def _encode_kernel(raw, n_symbols, symbol_size, window, chunk_symbols, flags_tmp
             cuda.syncthreads()
             if tid == 0:
                 j = p0
-                end = min(p0 + tile, n)
+                end = p0 + tile if p0 + tile < n else n
                 while j < end:
                     length = key[j - p0] >> 8
                     if length >= short:
@@ -270,7 +273,7 @@ def _scan_kernel(values, totals):
     nt = cuda.blockDim.x
     m = values.shape[1]
     first = (cuda.blockIdx.x * nt + tid) * SCAN_ITEMS
-    last = min(first + SCAN_ITEMS, m)
+    last = first + SCAN_ITEMS if first + SCAN_ITEMS < m else m
     acc = np.int64(0)
     for i in range(first, last):
         acc += values[row, i]
@@ -300,7 +303,8 @@ def _add_kernel(values, totals):
     m = values.shape[1]
     add = totals[row, b - 1]
     first = b * nt * SCAN_ITEMS
-    for i in range(first + cuda.threadIdx.x, min(first + nt * SCAN_ITEMS, m), nt):
+    stop = first + nt * SCAN_ITEMS if first + nt * SCAN_ITEMS < m else m
+    for i in range(first + cuda.threadIdx.x, stop, nt):
         values[row, i] += add
 
 
@@ -348,7 +352,7 @@ def _decode_kernel(flags, data, ends, n_symbols, symbol_size, window, chunk_symb
         dp = ends[1, c - 1] if c > 0 else np.int64(0)
         de = ends[1, c]
         start = c * chunk_symbols
-        n = min(chunk_symbols, n_symbols - start)
+        n = n_symbols - start if n_symbols - start < chunk_symbols else chunk_symbols
         base = start * s
         err = 0
         if fe == fs:  # stored: exactly the chunk's raw bytes (unpack checked it; checked again, as the cpu does)
