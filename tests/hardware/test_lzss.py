@@ -440,7 +440,7 @@ def test_auto_falls_back_to_bytes_when_they_compress_better():
         ({"chunk": 6, "symbol_size": 4}, r"multiple of symbol_size=4, got 6"),
         ({"chunk": (1 << 24) + 4, "symbol_size": 4}, "chunk"),
         ({"chunk": 6}, "symbol size symbol_size='auto' picks"),  # float32 data: auto wants S = 4
-        ({"backend": "gpu"}, r"backend must be one of \('auto', 'cpu', 'torch', 'reference'\), got 'gpu'"),
+        ({"backend": "gpu"}, r"backend must be one of \('auto', 'cpu', 'torch', 'cuda', 'reference'\), got 'gpu'"),
         ({"device": "nonsense"}, "device must be a torch device"),
         ({"device": "cuda", "backend": "cpu"}, "needs backend='torch'"),
     ],
@@ -457,7 +457,7 @@ def test_bad_input_types_raise_type_errors():
     for bad in ("text", [1], np.zeros(3, np.int16)):
         with pytest.raises(TypeError, match="blob must"):
             lzss.decompress(bad)
-    with pytest.raises(ValueError, match=r"backend must be one of \('auto', 'cpu', 'reference'\)"):
+    with pytest.raises(ValueError, match=r"backend must be one of \('auto', 'cpu', 'cuda', 'reference'\)"):
         lzss.decompress(lzss.compress(b"x"), backend="torch")
 
 

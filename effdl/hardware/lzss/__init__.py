@@ -1,12 +1,14 @@
 """effdl.hardware.lzss — LZSS for multi-byte data (GPULZ, Zhang et al., ICS 2023): a chunk-parallel codec.
 
 Data is cut into independent chunks of ``chunk`` bytes and matched in symbols of 1, 2 or 4 bytes, so an int16 array
-is matched value by value. Three backends emit byte-identical blobs:
+is matched value by value. Four backends emit byte-identical blobs:
 
 - ``reference`` (:mod:`.reference`): NumPy/Python, the executable specification;
 - ``cpu`` (:mod:`.cpu`): numba kernels, parallel over chunks — the default;
+- ``cuda`` (:mod:`.cuda_backend`): numba-cuda kernels after GPULZ (one thread block per chunk, the window in shared
+  memory, a device-wide prefix sum and a compaction kernel), and a CUDA decoder — ``"auto"`` for CUDA data;
 - ``torch`` (:mod:`.torch_backend`): tensor ops (match finding for all positions at once, lock-step greedy parse,
-  prefix-sum packing) on CPU or CUDA.
+  prefix-sum packing) on CPU or CUDA: the design as a model, not a fast codec.
 
 An optional byte-shuffle filter (``compress(..., shuffle=True)``, blosc's transpose of each element's bytes into byte
 planes) runs before the LZSS stage; it turns sorted int32 indices or smooth int16 fields into long byte runs the

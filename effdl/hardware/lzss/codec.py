@@ -3,6 +3,8 @@ input conversion, backend dispatch). The format lives in :mod:`.format`, the alg
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import torch
 
@@ -20,8 +22,8 @@ __all__ = [
     "shuffle_sizes",
 ]
 
-BACKENDS = ("auto", "cpu", "torch", "reference")
-DECODE_BACKENDS = ("auto", "cpu", "reference")
+BACKENDS = ("auto", "cpu", "torch", "cuda", "reference")
+DECODE_BACKENDS = ("auto", "cpu", "cuda", "reference")
 AUTO_SAMPLE_CHUNKS = 16  # chunks compressed twice (S and 1 byte) when symbol_size="auto" has to decide
 
 Data = bytes | bytearray | memoryview | np.ndarray | torch.Tensor
@@ -55,17 +57,37 @@ def _check_device(device: object) -> torch.device | None:
         raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}") from exc
 
 
+def _cuda_backend() -> ModuleType:
+    """:mod:`.cuda_backend`, imported on first use: it imports ``numba.cuda``, which CPU-only paths never need."""
+    from effdl.hardware.lzss import cuda_backend
+
+    return cuda_backend
+
+
 def _resolve_backend(backend: object, raw: np.ndarray | torch.Tensor, device: torch.device | None) -> str:
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    on_accelerator = (device is not None and device.type != "cpu") or (
-        device is None and isinstance(raw, torch.Tensor) and raw.device.type != "cpu"
-    )
+    target = device if device is not None else raw.device if isinstance(raw, torch.Tensor) else None
+    on_accelerator = target is not None and target.type != "cpu"
     if backend == "auto":
-        # keep accelerator data where it is; else numba, else the vectorized torch path (the reference is slow)
-        return "torch" if on_accelerator or not cpu.AVAILABLE else "cpu"
+        # keep accelerator data where it is (the CUDA kernels when numba can launch them, else tensor ops); else
+        # numba, else the vectorized torch path (the reference is slow)
+        if on_accelerator:
+            return "cuda" if target.type == "cuda" and _cuda_backend().available() else "torch"
+        return "cpu" if cpu.AVAILABLE else "torch"
+    if backend == "cuda":
+        # host data (numpy, bytes, a CPU tensor) is copied to the GPU; an explicit device must be a CUDA one
+        if target is not None and target.type != "cuda" and (device is not None or target.type != "cpu"):
+            raise ValueError(
+                f"backend='cuda' computes on a CUDA GPU: device must be None or a CUDA device such as 'cuda' or "
+                f"'cuda:0', got device={str(target)!r}"
+            )
+        return backend
     if backend != "torch" and device is not None and device.type != "cpu":
-        raise ValueError(f"device={str(device)!r} needs backend='torch' (or 'auto'), got backend={backend!r}")
+        raise ValueError(
+            f"device={str(device)!r} needs backend='torch' or, for a CUDA device, 'cuda' (or 'auto'), got "
+            f"backend={backend!r}"
+        )
     return backend
 
 
@@ -75,6 +97,10 @@ def _run(
     if backend == "torch":
         t = raw if isinstance(raw, torch.Tensor) else torch.from_numpy(raw.copy())  # copy: frombuffer is read-only
         return torch_backend.compress(t.to(device) if device is not None else t, s, w, c, e)
+    if backend == "cuda":
+        cuda_backend = _cuda_backend()
+        cuda_backend.require()
+        return cuda_backend.compress(raw, s, w, c, e, device)
     host = raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw
     if backend == "cpu":
         return cpu.compress(host, s, w, c, e)
@@ -173,11 +199,14 @@ def compress(
             size E = the data's item size, which must be 2, 4 or 8), an int 2, 4 or 8 (that E, for bytes input
             too) or ``"auto"``: compress without and with the filter (E = item size, when 2, 4 or 8) and keep the
             smaller blob (ties: without), at the cost of compressing twice. See :func:`shuffle_sizes`.
-        backend: ``"cpu"`` (numba, parallel over chunks), ``"torch"`` (tensor ops on ``device``), ``"reference"``
-            (NumPy/Python, slow) or ``"auto"``: ``"torch"`` for data on (or ``device`` naming) an accelerator, else
-            ``"cpu"``, else ``"torch"`` on the CPU when numba is missing. All give byte-identical blobs.
-        device: where the torch backend computes, the shuffle filter included (default: the tensor's device, else
-            CPU); other backends accept only None or a CPU device.
+        backend: ``"cpu"`` (numba, parallel over chunks), ``"cuda"`` (numba-cuda kernels on a CUDA GPU; data on the
+            host is copied there and back), ``"torch"`` (tensor ops on ``device``), ``"reference"`` (NumPy/Python,
+            slow) or ``"auto"``: for data on (or ``device`` naming) a CUDA device ``"cuda"`` when numba can launch
+            kernels there, for other accelerators (or without numba's CUDA target) ``"torch"``; else ``"cpu"``, else
+            ``"torch"`` on the CPU when numba is missing. All give byte-identical blobs.
+        device: where the torch and cuda backends compute, the shuffle filter included (default: the tensor's
+            device, else CPU for torch and numba's current GPU for cuda); cuda accepts only None or a CUDA device,
+            the other backends only None or a CPU device.
 
     Returns:
         The blob (bytes); its size over ``len(data bytes)`` is the compression ratio's inverse.
@@ -219,11 +248,16 @@ def decompress(blob: bytes | bytearray | memoryview | np.ndarray, *, backend: st
 
     Args:
         blob: bytes-like or a 1-D uint8 numpy array.
-        backend: ``"cpu"`` (numba, parallel over chunks), ``"reference"`` or ``"auto"`` (``"cpu"`` when numba is
-            installed, else ``"reference"``). Both accept and reject exactly the same blobs.
+        backend: ``"cpu"`` (numba, parallel over chunks), ``"cuda"`` (numba-cuda kernels, one block per chunk; the
+            blob goes to the GPU and the bytes come back), ``"reference"`` or ``"auto"`` (``"cpu"`` when numba is
+            installed, else ``"reference"``). All accept and reject exactly the same blobs.
     """
     if not isinstance(backend, str) or backend not in DECODE_BACKENDS:
         raise ValueError(f"backend must be one of {DECODE_BACKENDS} for decompress, got {backend!r}")
+    if backend == "cuda":
+        cuda_backend = _cuda_backend()
+        cuda_backend.require()
+        return cuda_backend.decompress(blob)
     if backend == "cpu" or (backend == "auto" and cpu.AVAILABLE):
         return cpu.decompress(blob)
     return reference.decompress(blob)

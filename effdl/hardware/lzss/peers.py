@@ -147,8 +147,14 @@ def lzss_codec(
     """The LZSS codec as a :class:`Codec` (``shuffle``: :func:`~effdl.hardware.lzss.compress`'s filter argument).
     ``threads``: the ``cpu`` backend's thread cap (``None``: all; see
     :func:`effdl.hardware.lzss.cpu.set_threads`). With ``backend="torch"`` the input is moved to ``device`` before
-    the timer starts (the GPU's throughput, not the bus's), and decompression is not measured (the decoders are
-    CPU code)."""
+    the timer starts (the GPU's throughput, not the bus's), and decompression is not measured (the torch backend
+    has no decoder). With ``backend="cuda"`` both directions run on the GPU from host bytes, copies included."""
+    if backend == "cuda":  # end to end: host bytes to the GPU, kernels, the blob (or the bytes) back
+
+        def compress_cuda(x: np.ndarray) -> bytes:
+            return compress(x, symbol_size=symbol_size, window=window, chunk=chunk, shuffle=shuffle, backend="cuda")
+
+        return Codec(name or "effdl lzss cuda", compress_cuda, lambda blob: decompress(blob, backend="cuda"))
     if backend == "torch":
         dev = torch.device(device or "cpu")
 
@@ -175,6 +181,13 @@ def lzss_codec(
 
     label = name or ("effdl lzss" + (" (1 thread)" if threads == 1 else f" ({threads or cpu._threads()} threads)"))
     return Codec(label, compress_cpu, decompress_cpu)
+
+
+def _cuda_ready() -> bool:
+    """True when the ``cuda`` backend can launch kernels (imports ``numba.cuda`` only when asked)."""
+    from effdl.hardware.lzss import cuda_backend
+
+    return cuda_backend.available()
 
 
 def _median_iqr(mbs: list[float]) -> tuple[float, float]:
@@ -224,7 +237,8 @@ def compare(
     Codecs: ``effdl lzss (1 thread)`` (``cpu`` backend, W = ``window``, C = ``chunk``, S chosen once per dataset by
     :func:`~effdl.hardware.lzss.choose_symbol_size` before timing, and stored in ``Result.extra["S"]``); with
     ``all_threads`` and more than one thread, the same on all threads; with ``device`` naming a CUDA device, the
-    ``torch`` backend there, whose blob must equal the CPU's (``Result.extra["identical"]``); with ``shuffled`` and
+    ``torch`` backend there and ``effdl lzss cuda`` (the ``cuda`` backend, end to end), whose blobs must equal the
+    CPU's (``Result.extra["identical"]``); with ``shuffled`` and
     an item size of 2, 4 or 8, :data:`SHUFFLE_CODEC` (the byte-shuffle filter with E = the item size, S = 1, one
     thread) and, among the peers, ``lz4+shuffle`` (lz4 on the same shuffled bytes); then the peers.
     """
@@ -246,6 +260,8 @@ def compare(
             codec = lzss_codec(symbol_size=s, window=window, chunk=chunk, backend="torch", device=gpu)
             codecs.append(codec)
             inputs[codec.name] = torch.from_numpy(np.ascontiguousarray(x).copy()).to(gpu)
+            if gpu.type == "cuda" and _cuda_ready():
+                codecs.append(lzss_codec(symbol_size=s, window=window, chunk=chunk, backend="cuda"))
         shuffle_e = x.dtype.itemsize if shuffled and x.dtype.itemsize in SHUFFLE_SIZES[1:] else 0
         if shuffle_e:
             codecs.append(
@@ -276,7 +292,7 @@ def compare(
                 extra["S"], extra["shuffle"] = 1, shuffle_e
             elif c.name.startswith("effdl lzss"):
                 extra["S"] = s
-            if c.decompress is None:
+            if c.decompress is None or c.name == "effdl lzss cuda":
                 extra["identical"] = blobs[c.name] == cpu_blob
             ok = None if c.decompress is None else c.decompress(blobs[c.name]) == raw
             results.append(
