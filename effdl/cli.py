@@ -61,7 +61,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else " as Dask tasks on a LocalCluster"
     )
     print(
-        f"effdl run: {len(todo)} notebook(s), {mode} mode, {kind}, {args.jobs or os.cpu_count()} at a time"
+        f"effdl run: {len(todo)} notebook(s), {mode} mode, {kind}, "
+        f"{'one per worker thread' if args.dask else args.jobs or os.cpu_count()} at a time"
         f"{where} → {args.out}/"
     )
     for c in todo:
@@ -100,10 +101,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.chapter is None:
         raise ValueError("name the chapter to sweep, e.g. effdl sweep 02_lowrank -p SEED 0,1")
     grid = distributed.parse_grid(args.parameter or [])
+    chapter = distributed.check_grid(args.chapter, grid)  # fail before the banner, not after
     cells = math.prod(len(v) for v in grid.values())
     where = "local processes" if args.dask is None else f"Dask at {args.dask}" if args.dask else "a Dask LocalCluster"
     shape = " × ".join(f"{k} {v}" for k, v in grid.items())
-    print(f"effdl sweep: {args.chapter}, {shape} = {cells} run(s), {'QUICK' if args.quick else 'full'} mode, {where}")
+    print(f"effdl sweep: {chapter.name}, {shape} = {cells} run(s), {'QUICK' if args.quick else 'full'} mode, {where}")
 
     def progress(cell: distributed.SweepCell) -> None:
         label = " ".join(f"{k}={v!r}" for k, v in cell.parameters.items())

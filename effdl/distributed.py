@@ -39,6 +39,7 @@ __all__ = [
     "INSTALL_HINT",
     "ClusterError",
     "SweepCell",
+    "check_grid",
     "check_workers",
     "connect",
     "identity",
@@ -380,6 +381,26 @@ def _summary_markdown(chapter: str, grid: Mapping[str, Sequence[Any]], rows: Seq
     return "\n".join([f"Sweep of `{chapter}`: mean ± std {over}.", "", *head, *body]) + "\n"
 
 
+def check_grid(chapter: str, grid: Mapping[str, Sequence[Any]]) -> series.Chapter:
+    """The chapter ``chapter`` names, after checking that ``grid`` maps names its parameters cell assigns to
+    non-empty value lists; ``ValueError`` naming the chapter's parameters otherwise."""
+    if not isinstance(chapter, str):
+        raise TypeError(f"chapter must be a str, got {type(chapter).__name__}")
+    target = series.chapters([chapter])[0]  # ValueError naming the choices for an unknown chapter
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"grid must be a non-empty mapping of parameter names to value lists, got {grid!r}")
+    if any(isinstance(v, str) or not isinstance(v, Sequence) or not v for v in grid.values()):
+        raise ValueError(f"every grid entry must be a non-empty list of values, got {dict(grid)!r}")
+    known = _parameter_names(series.notebooks_dir() / f"{target.name}.ipynb")
+    unknown = [k for k in grid if k not in known]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)} not set in {target.name}'s parameters cell; "
+            f"its parameters: {', '.join(sorted(known))}"
+        )
+    return target
+
+
 def sweep(
     chapter: str,
     grid: Mapping[str, Sequence[Any]],
@@ -402,20 +423,7 @@ def sweep(
     cell: parameters, ok, error, records, seconds, provenance) and ``summary.md`` / ``summary.csv`` (mean ± std over
     SEED of every numeric record, per combination of the other parameters, :func:`summarize`).
     """
-    if not isinstance(chapter, str):
-        raise TypeError(f"chapter must be a str, got {type(chapter).__name__}")
-    target = series.chapters([chapter])[0]  # ValueError naming the choices for an unknown chapter
-    if not isinstance(grid, Mapping) or not grid:
-        raise ValueError(f"grid must be a non-empty mapping of parameter names to value lists, got {grid!r}")
-    if any(isinstance(v, str) or not isinstance(v, Sequence) or not v for v in grid.values()):
-        raise ValueError(f"every grid entry must be a non-empty list of values, got {dict(grid)!r}")
-    known = _parameter_names(series.notebooks_dir() / f"{target.name}.ipynb")
-    unknown = [k for k in grid if k not in known]
-    if unknown:
-        raise ValueError(
-            f"{', '.join(unknown)} not set in {target.name}'s parameters cell; "
-            f"its parameters: {', '.join(sorted(known))}"
-        )
+    target = check_grid(chapter, grid)
     if dask is not True and dask is not False and not (isinstance(dask, str) and is_address(dask)):
         raise ValueError(f"dask must be True, False or a scheduler address like tcp://host:8786, got {dask!r}")
     cells_params = [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]

@@ -97,10 +97,15 @@ def test_a_killed_worker_fails_its_chapter_and_keeps_the_others(fixture_series, 
 
 
 def test_a_sweep_keeps_each_cell_with_its_parameters_and_summarizes_over_seeds(fixture_series, capsys):
+    from distributed import LocalCluster
+
     out = fixture_series / "sweep"
-    argv = ["sweep", "90_good", "-p", "SEED", "1,2", "-p", "BITS", "4", "--dask", "--jobs", "2", "--threads", "1"]
-    assert cli.main([*argv, "--out", str(out)]) == 0
+    # A cluster already running, reached by its address as `--dask tcp://host:8786` reaches a lab's.
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
+        argv = ["sweep", "90_good", "-p", "SEED", "1,2", "-p", "BITS", "4", "--dask", cluster.scheduler_address]
+        assert cli.main([*argv, "--threads", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
+    assert f"Dask at {cluster.scheduler_address}" in printed
     assert "✓ SEED=1 BITS=4" in printed and "✓ SEED=2 BITS=4" in printed and "mean ± std" in printed
     doc = json.loads((out / "sweep.json").read_text())
     assert doc["chapter"] == "90_good" and doc["grid"] == {"SEED": [1, 2], "BITS": [4]}
