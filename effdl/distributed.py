@@ -170,6 +170,8 @@ def _task(
             cwd = str(series.notebooks_dir())
         except FileNotFoundError:  # effdl installed from a wheel: no checkout beside it
             cwd = tmp
+        # _execute sets the kernel's environment in this worker's os.environ; tasks of one run or sweep all set the
+        # same values, so worker threads running two of them at once do not disagree.
         outcome = series._execute(name, str(src), str(dst), parameters, threads, timeout, solutions, cwd=cwd)
         outcome["notebook"] = dst.read_text(encoding="utf-8") if dst.exists() else None
     return outcome
