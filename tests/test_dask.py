@@ -4,6 +4,7 @@ two real QUICK chapters against a serial run."""
 import json
 import os
 import re
+import subprocess
 import sys
 
 import nbformat
@@ -196,3 +197,9 @@ def test_without_dask_the_error_says_how_to_install_it(fixture_series, monkeypat
         distributed.run(["90"], out=fixture_series / "b")
     assert cli.main(["sweep", "90", "-p", "SEED", "0", "--dask"]) == 2
     assert 'needs dask.distributed, which is not installed: pip install "dask[distributed]"' in capsys.readouterr().err
+
+
+def test_effdl_imports_without_loading_dask():
+    code = "import sys, effdl, effdl.cli, effdl.distributed; print({'dask', 'distributed'} & set(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "set()"
