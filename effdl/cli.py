@@ -1,9 +1,10 @@
-"""The ``effdl`` command: ``list | run | student | solutions | book | results | lab | bench``."""
+"""The ``effdl`` command: ``list | run | sweep | student | solutions | book | results | lab | bench``."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import secrets
 import socket
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from effdl import series
+from effdl.distributed import ClusterError, is_address
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -31,26 +33,54 @@ def _print_result(res: series.RunResult) -> None:
         print(f"  the executed notebook, with the error in place: {res.output}", flush=True)
 
 
+def _dask_option(args: argparse.Namespace, positional: str) -> None:
+    """``--dask`` takes an optional address, so ``--dask 00_tour`` swallows a chapter name: give it back."""
+    value = getattr(args, "dask", None)
+    if value and not is_address(value):
+        names = getattr(args, positional)
+        if isinstance(names, list):
+            names.insert(0, value)
+        elif names is None:
+            setattr(args, positional, value)
+        else:
+            raise ValueError(f"--dask takes a scheduler address like tcp://host:8786, got {value!r}")
+        args.dask = ""
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    _dask_option(args, "names")
     params = {key: series.parse_parameter(value) for key, value in args.parameter or []}
     todo = series.chapters(args.names or None)
     mode = "QUICK" if args.quick else "full"
     kind = "solutions (every checker must pass)" if args.solutions else "student version"
+    where = (
+        ""
+        if args.dask is None
+        else f" as Dask tasks on {args.dask}"
+        if args.dask
+        else " as Dask tasks on a LocalCluster"
+    )
     print(
-        f"effdl run: {len(todo)} notebook(s), {mode} mode, {kind}, {args.jobs or os.cpu_count()} at a time "
-        f"→ {args.out}/"
+        f"effdl run: {len(todo)} notebook(s), {mode} mode, {kind}, "
+        f"{'one per worker thread' if args.dask else args.jobs or os.cpu_count()} at a time"
+        f"{where} → {args.out}/"
     )
     for c in todo:
         print(f"▶ {c.name}", flush=True)
-    results = series.run(
-        args.names or None,
-        quick=args.quick,
-        parameters=params,
-        jobs=args.jobs,
-        out=args.out,
-        solutions=args.solutions,
-        on_result=_print_result,
-    )
+    common = {
+        "quick": args.quick,
+        "parameters": params,
+        "threads": args.threads,
+        "out": args.out,
+        "solutions": args.solutions,
+        "on_result": _print_result,
+    }
+    if args.dask is not None:
+        from effdl import distributed
+
+        results = distributed.run(args.names or None, scheduler=args.dask or None, workers=args.jobs, **common)
+    else:
+        results = series.run(args.names or None, jobs=args.jobs, **common)
     if not args.no_book:
         from effdl.book import build_book
 
@@ -60,6 +90,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     failed = [r.chapter.name for r in results if not r.ok]
     if failed:
         print(f"\n{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from effdl import distributed
+
+    _dask_option(args, "chapter")
+    if args.chapter is None:
+        raise ValueError("name the chapter to sweep, e.g. effdl sweep 02_lowrank -p SEED 0,1")
+    grid = distributed.parse_grid(args.parameter or [])
+    chapter = distributed.check_grid(args.chapter, grid)  # fail before the banner, not after
+    cells = math.prod(len(v) for v in grid.values())
+    where = "local processes" if args.dask is None else f"Dask at {args.dask}" if args.dask else "a Dask LocalCluster"
+    shape = " × ".join(f"{k} {v}" for k, v in grid.items())
+    print(f"effdl sweep: {chapter.name}, {shape} = {cells} run(s), {'QUICK' if args.quick else 'full'} mode, {where}")
+
+    def progress(cell: distributed.SweepCell) -> None:
+        label = " ".join(f"{k}={v!r}" for k, v in cell.parameters.items())
+        if cell.ok:
+            print(f"✓ {label}  {cell.seconds:.0f} s  ({len(cell.records)} results)", flush=True)
+        else:
+            print(f"✗ {label}  failed after {cell.seconds:.0f} s: {cell.error}", flush=True)
+
+    dask: bool | str = False if args.dask is None else args.dask or True
+    result = distributed.sweep(
+        args.chapter,
+        grid,
+        quick=args.quick,
+        dask=dask,
+        workers=args.jobs,
+        threads=args.threads,
+        out=args.out,
+        on_cell=progress,
+    )
+    folder = Path(result[0].output).parent
+    print(f"\n{(folder / 'summary.md').read_text(encoding='utf-8')}")
+    print(f"wrote {folder}/sweep.json, summary.md and summary.csv")
+    failed = [c for c in result if not c.ok]
+    if failed:
+        print(f"\n{len(failed)} of {len(result)} run(s) failed", file=sys.stderr)
         return 1
     return 0
 
@@ -167,6 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"), help="a papermill parameter"
     )
     r.add_argument("-j", "--jobs", type=int, default=None, help="notebooks in parallel (default: CPU count)")
+    r.add_argument("--threads", type=int, default=None, help="torch threads per kernel (default: CPU count // jobs)")
+    r.add_argument(
+        "--dask",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="SCHEDULER",
+        help="run each notebook as a Dask task: on the cluster at SCHEDULER (tcp://host:8786), or without it on a "
+        "LocalCluster of --jobs processes; needs " + '`pip install "dask[distributed]"`',
+    )
     r.add_argument("--out", default="build", help="output folder (default: build)")
     r.add_argument("--no-book", action="store_true", help="skip the HTML book")
     r.add_argument(
@@ -176,6 +257,30 @@ def build_parser() -> argparse.ArgumentParser:
         "version, whose checkers answer 'not yet')",
     )
     r.set_defaults(func=_cmd_run)
+
+    sw = sub.add_parser("sweep", help="one chapter over a parameter grid, in parallel, with a mean ± std summary")
+    sw.add_argument("chapter", nargs="?", help="the chapter (e.g. 02_lowrank, 02 or lowrank)")
+    sw.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUES"),
+        help="a notebook parameter and its comma-separated values, e.g. -p SEED 0,1,2 -p BITS 2,4",
+    )
+    sw.add_argument("--quick", action="store_true", help="QUICK=True in every run")
+    sw.add_argument(
+        "--dask",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="SCHEDULER",
+        help="run the cells as Dask tasks: on the cluster at SCHEDULER, or without it on a LocalCluster",
+    )
+    sw.add_argument("-j", "--jobs", type=int, default=None, help="runs in parallel (default: CPU count)")
+    sw.add_argument("--threads", type=int, default=None, help="torch threads per kernel")
+    sw.add_argument("--out", default=None, help="output folder (default: build/sweep-CHAPTER)")
+    sw.set_defaults(func=_cmd_sweep)
 
     for kind, what in (("student", "solutions cleared (nbgrader stubs)"), ("solutions", "with reference solutions")):
         v = sub.add_parser(kind, help=f"write the {kind} version of the notebooks, {what}, for distribution")
@@ -225,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, ClusterError) as err:
         # Bad input gets one clear line, not a traceback.
         print(f"effdl: error: {err}", file=sys.stderr)
         return 2

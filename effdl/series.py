@@ -381,10 +381,18 @@ def _kernel_config() -> dict[str, Any]:
 
 
 def _execute(
-    name: str, src: str, dst: str, parameters: dict[str, Any], threads: int, timeout: int, solutions: bool = False
+    name: str,
+    src: str,
+    dst: str,
+    parameters: dict[str, Any],
+    threads: int,
+    timeout: int,
+    solutions: bool = False,
+    cwd: str | None = None,
 ) -> dict:
-    """Worker: execute one notebook with papermill (runs in a child process): the student version, or with
-    ``solutions`` the source version with every checker strict."""
+    """Worker: execute one notebook with papermill (runs in a child process or a Dask task, see
+    :mod:`effdl.distributed`): the student version, or with ``solutions`` the source version with every checker
+    strict. The kernel starts in ``cwd`` (default: the notebook's folder)."""
     os.environ.update(_kernel_env(threads, solutions=solutions))
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -400,7 +408,7 @@ def _execute(
             src if solutions else student_version(src),
             dst,
             parameters=parameters,
-            cwd=str(Path(src).parent),
+            cwd=cwd or str(Path(src).parent),
             kernel_name="python3",
             progress_bar=False,
             execution_timeout=timeout,
@@ -455,24 +463,8 @@ def run(
         timeout: seconds a single cell may run before it is stopped.
         on_result: called with each :class:`RunResult` as it finishes (for progress output).
     """
-    todo = chapters(names)
-    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
-        raise ValueError(f"jobs must be an int ≥ 1, got {jobs!r}")
-    cpus = os.cpu_count() or 1
-    jobs = min(jobs or cpus, len(todo)) or 1
-    if threads is None:
-        threads = max(1, cpus // jobs)
-    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be an int ≥ 1, got {threads!r}")
-    params = dict(parameters or {})
-    if quick:
-        params["QUICK"] = True
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    todo, params, out_dir, shared, jobs, threads, cpus = _prepare(names, quick, parameters, jobs, threads, out)
     src_dir = notebooks_dir()
-    # Taken once, before any kernel starts: the commit and versions the whole run's numbers come from.
-    shared = {"run": datetime.now(timezone.utc).isoformat(timespec="seconds"), **_environment()}
-
     results: dict[str, RunResult] = {}
     # "spawn": a fresh interpreter per worker, so no torch/threads state leaks from the caller into the runs.
     ctx = multiprocessing.get_context("spawn")
@@ -492,24 +484,77 @@ def run(
         }
         for fut in as_completed(futures):
             c = futures[fut]
-            r = fut.result()
-            res = RunResult(
-                chapter=c,
-                output=out_dir / f"{c.name}.ipynb",
-                ok=r["error"] is None,
-                seconds=r["seconds"],
-                records=r["records"],
-                error=r["error"],
-                provenance=_provenance(
-                    src_dir / f"{c.name}.ipynb", params, shared, r, threads, jobs, cpus, solutions=solutions
-                ),
-            )
+            res = _result(c, out_dir, params, shared, fut.result(), threads, jobs, cpus, solutions=solutions)
             results[c.name] = res
             if on_result is not None:
                 on_result(res)
     ordered = [results[c.name] for c in todo]
     _write_results_json(out_dir, ordered)
     return ordered
+
+
+def _prepare(
+    names: Iterable[str] | None,
+    quick: bool,
+    parameters: Mapping[str, Any] | None,
+    jobs: int | None,
+    threads: int | None,
+    out: str | os.PathLike,
+) -> tuple[list[Chapter], dict[str, Any], Path, dict[str, Any], int, int, int]:
+    """What every runner (here, :mod:`effdl.distributed`) does before the first kernel starts: resolve the
+    chapters, check ``jobs``/``threads``, build the injected parameters, create ``out`` and take the run's shared
+    provenance. Returns ``(chapters, parameters, out_dir, shared, jobs, threads, cpus)``."""
+    todo = chapters(names)
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be an int ≥ 1, got {jobs!r}")
+    cpus = os.cpu_count() or 1
+    jobs = min(jobs or cpus, len(todo)) or 1
+    if threads is None:
+        threads = max(1, cpus // jobs)
+    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an int ≥ 1, got {threads!r}")
+    params = dict(parameters or {})
+    if quick:
+        params["QUICK"] = True
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Taken once, before any kernel starts: the commit and versions the whole run's numbers come from.
+    shared = {"run": datetime.now(timezone.utc).isoformat(timespec="seconds"), **_environment()}
+    return todo, params, out_dir, shared, jobs, threads, cpus
+
+
+def _result(
+    chapter: Chapter,
+    out_dir: Path,
+    params: Mapping[str, Any],
+    shared: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    threads: int,
+    jobs: int,
+    cpus: int,
+    *,
+    solutions: bool = False,
+    output: Path | None = None,
+) -> RunResult:
+    """One chapter's :class:`RunResult` from what :func:`_execute` returned."""
+    return RunResult(
+        chapter=chapter,
+        output=output or out_dir / f"{chapter.name}.ipynb",
+        ok=outcome["error"] is None,
+        seconds=outcome["seconds"],
+        records=outcome["records"],
+        error=outcome["error"],
+        provenance=_provenance(
+            notebooks_dir() / f"{chapter.name}.ipynb",
+            params,
+            shared,
+            outcome,
+            threads,
+            jobs,
+            cpus,
+            solutions=solutions,
+        ),
+    )
 
 
 def _provenance(
