@@ -1,0 +1,51 @@
+"""effdl.guide — the practitioner's pipeline on any model (the capstone, chapter 14).
+
+- :mod:`.packfile`: a compact, lossless model file (bitmask + palette indices + a codec): real bytes on disk;
+- :mod:`.pipeline`: one trained model through a chain of steps (prune, channels, low-rank, distil, R², PTQ, QAT,
+  palette), every stage measured: file bytes, accuracy decoded from the file, latency, BOPs, energy;
+- :mod:`.study`: the Pareto front, the prune/quantize ordering study, the decision guide and :func:`compress`.
+
+Example::
+
+    from effdl import guide
+    result = guide.compress(model, train, val, target="disk", max_drop=0.02)
+    print(result.summary())            # the chosen pipeline, bytes on disk, accuracy, latency, energy
+    open("model.effdl", "wb").write(result.blob)
+"""
+
+from effdl.guide.packfile import PackFormatError, inspect, load_packed, pack, unpack
+from effdl.guide.pipeline import STEP_KINDS, Stage, Step, energy_uj, parse_step, run_pipeline
+from effdl.guide.study import (
+    DEFAULT_CANDIDATES,
+    GOALS,
+    Advice,
+    Compressed,
+    OrderingStudy,
+    compress,
+    decide,
+    ordering_study,
+    pareto,
+)
+
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "GOALS",
+    "STEP_KINDS",
+    "Advice",
+    "Compressed",
+    "OrderingStudy",
+    "PackFormatError",
+    "Stage",
+    "Step",
+    "compress",
+    "decide",
+    "energy_uj",
+    "inspect",
+    "load_packed",
+    "ordering_study",
+    "pack",
+    "pareto",
+    "parse_step",
+    "run_pipeline",
+    "unpack",
+]

@@ -1,0 +1,142 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from effdl.compress import prune, quant
+from effdl.core import models
+from effdl.core.footprint import serialized_bytes
+from effdl.guide import packfile as P
+
+
+def _equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a)
+
+
+def test_bit_packing_round_trips_every_width():
+    rng = np.random.default_rng(0)
+    for bits in range(1, 17):
+        codes = rng.integers(0, 2**bits, size=37)
+        buf = P._pack_codes(codes, bits)
+        assert len(buf) == (37 * bits + 7) // 8
+        assert np.array_equal(P._unpack_codes(buf, 37, bits), codes)
+
+
+def test_index_bits():
+    assert [P._index_bits(k) for k in (1, 2, 3, 4, 5, 16, 17)] == [0, 1, 2, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("codec", P.CODECS)
+def test_a_model_round_trips_exactly(codec):
+    m = models.build("smallcnn", seed=0)
+    blob = P.pack(m, codec=codec)
+    assert _equal(P.unpack(blob), m.state_dict())
+    # dense random fp32 weights have no structure to exploit: the file is the raw bytes plus a small header
+    assert len(blob) <= serialized_bytes(m) + 2048
+
+
+def test_each_encoding_is_chosen_where_it_is_smallest_and_sizes_are_exact():
+    g = torch.Generator().manual_seed(0)
+    dense = torch.randn(64, 64, generator=g)
+    palette = torch.tensor([-0.5, 0.25, 1.0, 2.0])[torch.randint(0, 4, (64, 64), generator=g)]
+    sparse = dense * (torch.rand(64, 64, generator=g) < 0.05)
+    sparse_pal = palette * (torch.rand(64, 64, generator=g) < 0.1)
+    rows = torch.randint(-8, 8, (64, 64), generator=g).float() * torch.rand(64, 1, generator=g)
+    state = {"dense": dense, "palette": palette, "sparse": sparse, "sparse_pal": sparse_pal, "rows": rows}
+    blob = P.pack(state, codec="none")
+    info = {t.name: t for t in P.inspect(blob)}
+    assert {k: v.encoding for k, v in info.items()} == {
+        "dense": "raw",
+        "palette": "palette",
+        "sparse": "sparse-raw",
+        "sparse_pal": "sparse-palette",
+        "rows": "row-palette",
+    }
+    assert info["palette"].nbytes == 4 * 4 + 4096 * 2 // 8  # 4 fp32 values + 2-bit indices
+    nnz = int((sparse_pal != 0).sum())
+    assert info["sparse_pal"].nnz == nnz
+    assert info["sparse_pal"].nbytes == 4096 // 8 + 4 * 4 + (nnz * 2 + 7) // 8
+    assert _equal(P.unpack(blob), state)
+
+
+def test_pruned_and_quantized_model_is_much_smaller_and_decodes_to_the_same_outputs():
+    m = models.build("smallcnn", seed=0).eval()
+    prune.magnitude_prune_(m, 0.9)
+    prune.make_permanent_(m)
+    quant.quantize_weights_(m, bits=4, per_channel=False)
+    quant.remove_quantization_(m, keep=True)
+    blob = P.pack(m, codec="lzss")
+    # 10 % non-zeros at 4 bits + a 1-bit mask per weight: ≈ (0.1·4 + 1)/32 of fp32, plus biases and BatchNorm
+    assert len(blob) < serialized_bytes(m) / 18
+    back = P.load_packed(blob, m)
+    x = torch.randn(3, 1, 28, 28)
+    assert torch.equal(back(x), m(x))
+
+
+def test_dtypes_other_than_fp32_round_trip():
+    state = {
+        "h": torch.randn(10, 3).half(),
+        "b": torch.randn(5).bfloat16(),
+        "d": torch.randn(4, 4).double(),
+        "n": torch.tensor(7),
+        "i": torch.arange(6, dtype=torch.int32),
+        "empty": torch.empty(0, 3),
+        "scalar": torch.tensor(1.5),
+    }
+    assert _equal(P.unpack(P.pack(state)), state)
+
+
+def test_bad_input_names_the_argument():
+    m = nn.Linear(4, 2)
+    with pytest.raises(ValueError, match="codec must be one of"):
+        P.pack(m, codec="gzip")
+    with pytest.raises(TypeError, match="model must be"):
+        P.pack([1, 2])
+    with pytest.raises(TypeError, match="blob must be bytes-like"):
+        P.unpack("abc")
+    pruned = nn.Linear(4, 2)
+    torch.nn.utils.prune.l1_unstructured(pruned, "weight", amount=0.5)
+    with pytest.raises(ValueError, match="make_permanent_"):
+        P.pack(pruned)
+    q = quant.quantize_weights_(nn.Sequential(nn.Linear(4, 2)), bits=4)
+    with pytest.raises(ValueError, match="remove_quantization_"):
+        P.pack(q)
+    with pytest.raises(ValueError, match="dtype"):
+        P.pack({"c": torch.zeros(2, dtype=torch.complex64)})
+
+
+def test_load_packed_refuses_a_model_of_other_shapes():
+    blob = P.pack(nn.Linear(4, 2))
+    with pytest.raises(ValueError, match="does not fit model"):
+        P.load_packed(blob, nn.Linear(4, 3))
+    with pytest.raises(ValueError, match="missing"):
+        P.load_packed(blob, nn.Sequential(nn.Linear(4, 2)))
+
+
+@pytest.mark.parametrize("codec", ["none", "lzss", "zlib"])
+def test_corrupt_files_raise_a_defined_error(codec):
+    m = models.build("smallcnn", seed=0)
+    prune.magnitude_prune_(m, 0.8)
+    prune.make_permanent_(m)
+    blob = P.pack(m, codec=codec)
+    with pytest.raises(P.PackFormatError, match="does not start"):
+        P.unpack(b"NOTAPACK" + blob[8:])
+    with pytest.raises(P.PackFormatError):
+        P.unpack(blob[: len(blob) // 2])
+    with pytest.raises(P.PackFormatError):
+        P.unpack(blob[:10])
+    rnd = random.Random(0)
+    for _ in range(60):
+        bad = bytearray(blob)
+        for _ in range(rnd.randint(1, 4)):
+            bad[rnd.randrange(len(bad))] ^= 1 << rnd.randrange(8)
+        if bytes(bad) == blob:
+            continue
+        try:
+            state = P.unpack(bytes(bad))
+        except P.PackFormatError:
+            continue
+        # a flip the CRC cannot see (only in the prefix's codec-independent fields) must still decode exactly
+        assert _equal(state, m.state_dict())
