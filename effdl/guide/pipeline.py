@@ -50,6 +50,7 @@ STEP_KINDS: dict[str, tuple[str, str, bool]] = {
     "ptq": ("weight bits, per-tensor uniform grid, 8-bit activations, no training", "2..8", False),
     "qat": ("weight bits, per-tensor LSQ grid learned while fine-tuning, 8-bit activations", "2..8", True),
     "palette": ("weight bits: a 2**b-entry k-means palette per weight (weight sharing), no training", "1..8", False),
+    "sbs": ("λ of SBS's BOPs cost (ch. 06): searched per-layer bits and channels, then fine-tuned", "(0, 1]", True),
 }
 
 # Horowitz (ISSCC 2014), 45 nm: fp32 multiply 3.7 pJ + add 0.9 pJ; int8 multiply 0.2 pJ + int32 add 0.03 pJ (≈ an
@@ -95,6 +96,7 @@ class Step:
             "ptq": f"PTQ {int(v)}-bit",
             "qat": f"QAT {int(v)}-bit",
             "palette": f"palette {int(v)}-bit",
+            "sbs": f"SBS λ={v:g}",
         }[self.kind]
 
     def __str__(self) -> str:
@@ -246,18 +248,40 @@ def _palettize_nonzeros_(model: nn.Module, bits: int, seed: int | None) -> None:
             w[nz] = centroids[labels].to(w.dtype)
 
 
-def _attach_weight_lsq_(model: nn.Module, bits: int) -> None:
-    """A per-tensor LSQ weight quantizer on every Conv2d/Linear (what ``quant.prepare_qat_`` inserts), leaving any
-    activation quantizer in place, so fine-tuning keeps the weights on a ``2**bits``-level grid."""
+Bits = dict[str, tuple[int, int]]  # layer name -> (weight bits, activation bits)
+
+
+def _uniform_bits(model: nn.Module, bits: int) -> Bits:
+    return {n: (bits, ACT_BITS) for n in _layers(model)}
+
+
+def _bits_of(model: nn.Module) -> Bits:
+    """Per layer, the bits of its weight quantizer and of its input quantizer (32 where there is none)."""
+    out = {}
+    for n, m in _layers(model).items():
+        from torch.nn.utils import parametrize
+
+        w = [p.bits for p in m.parametrizations["weight"]] if parametrize.is_parametrized(m, "weight") else [32]
+        a = getattr(getattr(m, "input_quantizer", None), "bits", 32)
+        out[n] = (int(w[0]), int(a))
+    return out
+
+
+def _attach_weight_lsq_(model: nn.Module, bits: Bits) -> None:
+    """An LSQ weight quantizer on every Conv2d/Linear at its layer's bits (per tensor, what ``quant.prepare_qat_``
+    inserts), leaving any activation quantizer in place, so fine-tuning keeps the weights on their grid."""
     from torch.nn.utils import parametrize
 
-    for m in _layers(model).values():
+    for n, m in _layers(model).items():
+        if bits.get(n, (32, 32))[0] >= 32:  # a layer left in fp32 stays fp32
+            continue
         w = m.weight.detach()
-        parametrize.register_parametrization(m, "weight", quant.LSQQuantizer(bits, signed=True).init_from(w))
+        lsq = quant.LSQQuantizer(bits[n][0], signed=True).init_from(w)
+        parametrize.register_parametrization(m, "weight", lsq)
 
 
 def _apply(
-    step: Step, model: nn.Module, wbits: int | None, train: Data, val: Data | None, cfg: _Config
+    step: Step, model: nn.Module, wbits: Bits | None, train: Data, val: Data | None, cfg: _Config
 ) -> tuple[nn.Module, int | None]:
     """The model after ``step`` (a new object or ``model`` changed) and its weight bit width afterwards."""
     kind, v = step.kind, step.value
@@ -272,6 +296,19 @@ def _apply(
             _attach_weight_lsq_(model, wbits)
         _finetune(model, train, val, cfg)
         return _bake_weights_(model), wbits
+    if kind == "sbs":
+        from effdl.compress import sbs
+
+        config = sbs.search(
+            model, train, lam=float(v), epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed,
+            progress=cfg.progress,
+        )  # fmt: skip
+        built = sbs.finalize(
+            model, config, train, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed,
+            progress=cfg.progress,
+        )  # fmt: skip
+        bits_of = _bits_of(built)  # before baking: the quantizers say the bits
+        return _bake_weights_(built), bits_of
     if kind == "channels":
         model = prune.prune_channels(model, v)
         _finetune(model, train, val, cfg)
@@ -302,11 +339,12 @@ def _apply(
         return model, None
     bits = int(v)
     if kind == "ptq":
-        return _bake_weights_(quant.ptq(model, train, weight_bits=bits, act_bits=ACT_BITS, per_channel=False)), bits
+        q = quant.ptq(model, train, weight_bits=bits, act_bits=ACT_BITS, per_channel=False)
+        return _bake_weights_(q), _uniform_bits(q, bits)
     if kind == "qat":
         quant.prepare_qat_(model, bits=bits, method="lsq", per_channel=False, act_bits=ACT_BITS)
         _finetune(model, train, val, cfg)
-        return _bake_weights_(model), bits
+        return _bake_weights_(model), _uniform_bits(model, bits)
     _palettize_nonzeros_(model, bits, cfg.seed)
     return model, None  # a palette is looked up into fp32 weights: compute stays fp32
 
@@ -330,7 +368,7 @@ def _measure(
     name: str,
     labels: tuple[str, ...],
     model: nn.Module,
-    wbits: int | None,
+    wbits: Bits | None,
     data: tuple[Data, Data | None],
     example: torch.Tensor,
     fp32_bytes: int,
@@ -342,12 +380,13 @@ def _measure(
     decoded = packfile.load_packed(blob, model)
     val, test = data
     counts = F.count_flops(decoded, example[:1])
-    layer_bits = {n: (wbits, ACT_BITS) for n in _layers(decoded)} if wbits else {}
+    layer_bits = dict(wbits or {})
     macs = {n: f // 2 for n, f in counts.by_module.items() if n in _layers(decoded)}
     other = counts.macs - sum(macs.values())
     # CPU latency with real kernels: int8 (quantize_dynamic: Linear layers) where the weights are on an 8-bit-or-
     # smaller grid, else the decoded model as it is. Fake-quantizers would time the simulation, not a deployment.
-    runnable = quant.to_int8(decoded) if wbits is not None and wbits <= 8 else decoded
+    top = max((w for w, _ in layer_bits.values()), default=32)
+    runnable = quant.to_int8(decoded) if top <= 8 else decoded
     lat = F.measure_latency(runnable, example, warmup=3, repeats=latency_repeats)
     weights = F.effective_weights(decoded)
     stage = Stage(
@@ -366,7 +405,7 @@ def _measure(
         macs=counts.macs,
         bops=F.count_bops(decoded, example[:1], layer_bits) if layer_bits else counts.macs * 32 * 32,
         energy_uj=energy_uj({**macs, "": other}, layer_bits, len(blob)),
-        weight_bits=wbits or 32,
+        weight_bits=top,
     )
     return stage, decoded
 
@@ -417,7 +456,7 @@ def run_pipeline(
     fp32_bytes = F.serialized_bytes(current)
     stages: list[Stage] = []
     labels: tuple[str, ...] = ()
-    wbits: int | None = None
+    wbits: Bits | None = None
     stage, decoded = _measure(label, labels, current, None, (val, test), example, fp32_bytes, codec, latency_repeats)
     stages.append(stage)
     models = [decoded]
@@ -446,11 +485,11 @@ def _check_order(steps: list[Step]) -> None:
             raise ValueError(
                 f"palette must be the last step (fine-tuning would leave the palette), got {later[0]} after it"
             )
-        if s.kind in ("ptq", "qat"):
+        if s.kind in ("ptq", "qat", "sbs"):
             bad = [t for t in later if t.kind not in ("prune", "palette")]
             if bad:
                 raise ValueError(
-                    f"step {bad[0]} after {s} would leave the {int(s.value)}-bit grid; quantize last "
+                    f"step {bad[0]} after {s} would leave the quantization grid; quantize last "
                     "(prune may follow: it fine-tunes on the same grid)"
                 )
 

@@ -87,7 +87,8 @@ def test_same_seed_same_stages(trained, digits):
 
 
 @pytest.mark.parametrize(
-    "steps", [["channels:0.5", "ptq:8"], ["lowrank:0.9"], ["distill:0.5"], ["r2:0.01", "palette:3"]]
+    "steps",
+    [["channels:0.5", "ptq:8"], ["lowrank:0.9"], ["distill:0.5"], ["r2:0.01", "palette:3"], ["sbs:0.1", "prune:0.5"]],
 )
 def test_every_step_kind_runs_and_shrinks_or_keeps_the_file(trained, digits, steps):
     stages, _ = _run(trained, digits, steps, distill_epochs=1)
@@ -96,6 +97,9 @@ def test_every_step_kind_runs_and_shrinks_or_keeps_the_file(trained, digits, ste
         assert stages[-1].file_bytes < stages[0].file_bytes
     if steps[-1] == "palette:3":
         assert stages[-1].file_bytes < stages[0].file_bytes / 5
+    if steps[0] == "sbs:0.1":  # searched bits per layer: at most 8, and the BOPs fall with them
+        assert stages[1].weight_bits <= 8 and stages[1].bops <= stages[0].bops / 16
+        assert stages[2].bops <= stages[1].bops and stages[2].nonzero < stages[1].nonzero
 
 
 def test_energy_model():
