@@ -1,5 +1,7 @@
 """effdl.guide — the practitioner's pipeline on any model (the capstone, chapter 14).
 
+- :mod:`.report`: :func:`analyze` — one call on any ``nn.Module`` and an example input: footprint, per-layer
+  sensitivity proxies, structured-pruning speed-up, int8 size and latency, and what to compress first;
 - :mod:`.packfile`: a compact, lossless model file (bitmask + palette indices + a codec): real bytes on disk;
 - :mod:`.pipeline`: one trained model through a chain of steps (prune, channels, low-rank, distil, R², PTQ, QAT,
   palette), every stage measured: file bytes, accuracy decoded from the file, latency, BOPs, energy;
@@ -15,6 +17,7 @@ Example::
 
 from effdl.guide.packfile import PackFormatError, inspect, load_packed, pack, unpack
 from effdl.guide.pipeline import STEP_KINDS, Stage, Step, energy_uj, parse_step, run_pipeline
+from effdl.guide.report import ModelReport, analyze
 from effdl.guide.study import (
     DEFAULT_CANDIDATES,
     GOALS,
@@ -33,10 +36,12 @@ __all__ = [
     "STEP_KINDS",
     "Advice",
     "Compressed",
+    "ModelReport",
     "OrderingStudy",
     "PackFormatError",
     "Stage",
     "Step",
+    "analyze",
     "compress",
     "decide",
     "energy_uj",

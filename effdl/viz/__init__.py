@@ -10,6 +10,7 @@ from effdl.viz import (
     edram,
     flad,
     general,
+    guide,
     lowrank,
     lrsm,
     lzss,
@@ -25,6 +26,7 @@ from effdl.viz.distill import *  # noqa: F403
 from effdl.viz.edram import *  # noqa: F403
 from effdl.viz.flad import *  # noqa: F403
 from effdl.viz.general import *  # noqa: F403
+from effdl.viz.guide import *  # noqa: F403
 from effdl.viz.lowrank import *  # noqa: F403
 from effdl.viz.lrsm import *  # noqa: F403
 from effdl.viz.lzss import *  # noqa: F403
@@ -53,6 +55,7 @@ __all__ = [
         smoothing,
         flad,
         stream,
+        guide,
     )
     for n in m.__all__
 ]
