@@ -210,6 +210,20 @@ CATALOGUE: tuple[Chapter, ...] = (
         quick_s=35,
         full_s=50,
     ),
+    Chapter(
+        name="14_practitioner_guide",
+        title="The practitioner's guide: one model through every technique",
+        topic="The capstone: one CNN on MNIST through pruning, channel pruning, low rank, distillation, R², PTQ/QAT on "
+        "2^b-level grids, palettes and SBS, alone and combined, each stage stored in a real packed file (bitmask, "
+        "palettes, bit-packed indices, LZSS) and decoded before it is evaluated; bytes on disk, accuracy (chosen on "
+        "validation), CPU latency, BOPs and energy; the global Pareto front, the decision guide under a declared "
+        "accuracy constraint, prune → quantize against quantize → prune over seeds; analyze and compress on your "
+        "own model (resnet18, an MLP).",
+        papers="Han et al. 2016 (Deep Compression); Horowitz 2014; Blalock et al. 2020; Gholami et al. 2021; "
+        "Hoefler et al. 2021",
+        quick_s=60,
+        full_s=330,
+    ),
 )
 
 

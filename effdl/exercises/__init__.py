@@ -13,6 +13,7 @@ from effdl.exercises import (
     distill,
     edram,
     flad,
+    guide,
     lowrank,
     lrsm,
     lzss,
@@ -29,6 +30,7 @@ from effdl.exercises.core import *  # noqa: F403
 from effdl.exercises.distill import *  # noqa: F403
 from effdl.exercises.edram import *  # noqa: F403
 from effdl.exercises.flad import *  # noqa: F403
+from effdl.exercises.guide import *  # noqa: F403
 from effdl.exercises.lowrank import *  # noqa: F403
 from effdl.exercises.lrsm import *  # noqa: F403
 from effdl.exercises.lzss import *  # noqa: F403
@@ -40,6 +42,22 @@ from effdl.exercises.scaling import *  # noqa: F403
 from effdl.exercises.smoothing import *  # noqa: F403
 from effdl.exercises.stream import *  # noqa: F403
 
-_TOPICS = (core, prune, lowrank, distill, quant, range_reg, sbs, scaling, edram, lzss, lrsm, smoothing, flad, stream)
+_TOPICS = (
+    core,
+    prune,
+    lowrank,
+    distill,
+    quant,
+    range_reg,
+    sbs,
+    scaling,
+    edram,
+    lzss,
+    lrsm,
+    smoothing,
+    flad,
+    stream,
+    guide,
+)
 
 __all__ = ["STRICT_ENV", "ExerciseNotSolved", "checker", "strict"] + [n for m in _TOPICS for n in m.__all__]

@@ -28,6 +28,7 @@ from effdl.guide.study import (
     decide,
     ordering_study,
     pareto,
+    run_pipelines,
 )
 
 __all__ = [
@@ -52,5 +53,6 @@ __all__ = [
     "pareto",
     "parse_step",
     "run_pipeline",
+    "run_pipelines",
     "unpack",
 ]

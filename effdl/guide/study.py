@@ -27,6 +27,7 @@ __all__ = [
     "decide",
     "ordering_study",
     "pareto",
+    "run_pipelines",
 ]
 
 # goal -> (Stage attribute to minimize, what it means)
@@ -91,13 +92,12 @@ class Advice:
     @property
     def text(self) -> str:
         what = GOALS[self.goal][1]
-        drop = 100 * (self.reference.test_acc - self.stage.test_acc)
         if not self.clear:
-            return f"for {what}: nothing within {100 * self.max_drop:.0f} points beats fp32 beyond noise"
+            return f"for {what}: nothing within {100 * self.max_drop:g} points beats fp32 beyond noise"
         return (
             f"for {what}: {self.stage.label} — {self.gain:.1f}× less than fp32, test accuracy "
-            f"{100 * self.stage.test_acc:.1f} % ({drop:+.1f} points drop; chosen on validation within "
-            f"{100 * self.max_drop:.0f} points)"
+            f"{100 * self.stage.test_acc:.1f} % (fp32 {100 * self.reference.test_acc:.1f} %; chosen on validation "
+            f"within {100 * self.max_drop:g} points)"
         )
 
 
@@ -181,6 +181,39 @@ def ordering_study(
     return OrderingStudy(float(sparsity), int(bits), tuple(seeds), first, second)
 
 
+def run_pipelines(
+    model: nn.Module,
+    pipelines: Sequence[Sequence[str | Step]],
+    train: Data,
+    val: Data,
+    test: Data | None = None,
+    *,
+    progress: bool | None = None,
+    keep_models: bool = False,
+    **kwargs: object,
+) -> list[Stage] | tuple[list[Stage], list[nn.Module]]:
+    """:func:`~effdl.guide.run_pipeline` for every pipeline of ``pipelines`` on the same trained ``model`` (same
+    seed and fine-tuning for each), with a progress bar over pipelines. Returns all stages, the unchanged model's
+    once (first); with ``keep_models`` also each stage's decoded model. ``kwargs`` go to ``run_pipeline``."""
+    from tqdm.auto import tqdm
+
+    from effdl.core.train import progress_enabled
+
+    if isinstance(pipelines, str) or not pipelines:
+        raise ValueError("pipelines must be a non-empty list of step lists, e.g. [['prune:0.9', 'qat:4']]")
+    stages: list[Stage] = []
+    models: list[nn.Module] = []
+    bar = tqdm(pipelines, desc="pipelines", unit="pipeline", disable=not progress_enabled(progress), leave=False)
+    for steps in bar:
+        if isinstance(steps, str):
+            raise TypeError(f"each pipeline must be a list of steps, got the string {steps!r}")
+        got, decoded = run_pipeline(model, list(steps), train, val, test, progress=False, **kwargs)  # type: ignore[arg-type]
+        first = 0 if not stages else 1  # every pipeline starts from the same unchanged model
+        stages += got[first:]
+        models += decoded[first:] if keep_models else []
+    return (stages, models) if keep_models else stages
+
+
 @dataclass(frozen=True)
 class Compressed:
     """What :func:`compress` chose: the decoded ``model``, its file ``blob`` (``len(blob)`` bytes on disk), the
@@ -228,16 +261,10 @@ def compress(
         raise ValueError(f"target must be one of {sorted(GOALS)}, got {target!r}")
     if not candidates:
         raise ValueError("candidates must hold at least one pipeline, e.g. [('prune:0.9', 'qat:4')]")
-    stages: list[Stage] = []
-    models: list[nn.Module] = []
-    for steps in candidates:
-        got, decoded = run_pipeline(
-            model, list(steps), train, val, test, epochs=epochs, codec=codec, seed=seed,
-            latency_repeats=latency_repeats, progress=progress,
-        )  # fmt: skip
-        first = 0 if not stages else 1  # every pipeline starts from the same unchanged model
-        stages += got[first:]
-        models += decoded[first:]
+    stages, models = run_pipelines(
+        model, candidates, train, val, test, progress=progress, keep_models=True, epochs=epochs, codec=codec,
+        seed=seed, latency_repeats=latency_repeats,
+    )  # type: ignore[misc]  # fmt: skip
     chosen = decide(stages, max_drop=max_drop, goals=(target,))[0].stage
     decoded_model = models[stages.index(chosen)]
     return Compressed(decoded_model, packfile.pack(decoded_model, codec=codec), chosen, stages, target, float(max_drop))

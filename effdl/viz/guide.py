@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 if TYPE_CHECKING:
     from effdl.guide.report import ModelReport
 
-__all__ = ["sensitivity_bars"]
+__all__ = ["file_breakdown", "ordering_bars", "pipeline_pareto", "sensitivity_bars"]
 
 _COLUMNS = ("name", "params_share", "prune_output_change", "quant_output_change")
 
@@ -60,5 +60,159 @@ def sensitivity_bars(report: ModelReport | Sequence[Mapping[str, Any]], *, title
         template="plotly_white",
         height=max(300, 120 + 28 * len(rows)),
         legend={"orientation": "h", "y": -0.15 - 2.0 / max(len(rows), 1)},
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------
+# The capstone's pipelines: the Pareto front, what a file holds, the ordering study
+
+_AXES = {
+    "file_bytes": ("bytes on disk (log scale)", True),
+    "latency_ms": ("CPU latency per batch (ms)", False),
+    "energy_uj": ("energy per image (µJ, log scale)", True),
+    "bops": ("BOPs per image (log scale)", True),
+}
+
+
+def _family(stage: Any) -> str:
+    return " → ".join(s.split()[0] for s in stage.steps) or "fp32"
+
+
+def pipeline_pareto(
+    stages: Sequence[Any],
+    *,
+    x: str = "file_bytes",
+    accuracy: str = "test_acc",
+    chosen: Any = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Accuracy (%) against ``x`` (``"file_bytes"``, ``"latency_ms"``, ``"energy_uj"`` or ``"bops"``) for every
+    distinct stage of :func:`effdl.guide.run_pipeline` runs, one colour per family of steps (``prune → qat``), the
+    front of :func:`effdl.guide.pareto` (chosen on ``"val_acc"``, drawn at ``accuracy``) as a line, and ``chosen``
+    (a stage) as a star. Traces: one per family, then the front, then the star (empty when ``chosen`` is None)."""
+    from effdl.guide.study import _unique, pareto
+
+    if x not in _AXES:
+        raise ValueError(f"x must be one of {sorted(_AXES)}, got {x!r}")
+    if accuracy not in ("val_acc", "test_acc"):
+        raise ValueError(f"accuracy must be 'val_acc' or 'test_acc', got {accuracy!r}")
+    pts = _unique(stages)
+    if not pts:
+        raise ValueError("stages is empty: nothing to plot")
+    fig = go.Figure()
+    families: dict[str, list[Any]] = {}
+    for s in pts:
+        families.setdefault(_family(s), []).append(s)
+    for fam, group in families.items():
+        fig.add_trace(
+            go.Scatter(
+                x=[getattr(s, x) for s in group],
+                y=[100 * getattr(s, accuracy) for s in group],
+                mode="markers",
+                name=fam,
+                text=[s.label for s in group],
+                customdata=[[s.ratio, 100 * s.val_acc] for s in group],
+                marker={"size": 10, "opacity": 0.85},
+                hovertemplate="%{text}<br>%{x:.4g}, accuracy %{y:.1f}% (validation %{customdata[1]:.1f}%)"
+                "<br>%{customdata[0]:.1f}× smaller on disk<extra></extra>",
+            )
+        )
+    front = pareto(pts, x=x)
+    fig.add_trace(
+        go.Scatter(
+            x=[getattr(s, x) for s in front],
+            y=[100 * getattr(s, accuracy) for s in front],
+            mode="lines",
+            line={"color": "black", "dash": "dot", "shape": "hv"},
+            name="Pareto front (validation)",
+            hoverinfo="skip",
+        )
+    )
+    star = [] if chosen is None else [chosen]
+    fig.add_trace(
+        go.Scatter(
+            x=[getattr(s, x) for s in star],
+            y=[100 * getattr(s, accuracy) for s in star],
+            mode="markers",
+            marker={"symbol": "star", "size": 20, "color": "gold", "line": {"color": "black", "width": 1}},
+            name="chosen",
+            text=[s.label for s in star],
+            hovertemplate="chosen: %{text}<extra></extra>",
+        )
+    )
+    label, log = _AXES[x]
+    fig.update_layout(
+        title=title or f"every stage: {accuracy.replace('_acc', '')} accuracy against {label.split(' (')[0]}",
+        xaxis={"title": label, "type": "log" if log else "linear"},
+        yaxis_title=f"{'test' if accuracy == 'test_acc' else 'validation'} accuracy (%)",
+        template="plotly_white",
+        height=480,
+    )
+    return fig
+
+
+def file_breakdown(packed: Sequence[Any], *, title: str | None = None, top: int = 8) -> go.Figure:
+    """Where a packed file's bytes go (before the codec): one horizontal bar per tensor (the ``top`` largest, the
+    rest summed), coloured by encoding. ``packed``: :func:`effdl.guide.inspect` of a file."""
+    if not packed:
+        raise ValueError("packed is empty: nothing to plot")
+    rows = sorted(packed, key=lambda t: -t.nbytes)
+    shown, rest = rows[:top], rows[top:]
+    fig = go.Figure()
+    encodings = list(dict.fromkeys(t.encoding for t in shown))
+    for enc in encodings:
+        group = [t for t in shown if t.encoding == enc]
+        fig.add_trace(
+            go.Bar(
+                y=[t.name for t in group],
+                x=[t.nbytes for t in group],
+                orientation="h",
+                name=enc,
+                customdata=[[t.nnz, t.bits, t.palette] for t in group],
+                hovertemplate="%{y}: %{x:,} bytes<br>%{customdata[0]:,} non-zeros, %{customdata[1]}-bit indices, "
+                "palette %{customdata[2]}<extra>" + enc + "</extra>",
+            )
+        )
+    if rest:
+        fig.add_trace(
+            go.Bar(
+                y=[f"{len(rest)} other tensors"],
+                x=[sum(t.nbytes for t in rest)],
+                orientation="h",
+                name="others",
+                marker_color="lightgrey",
+            )
+        )
+    fig.update_layout(
+        title=title or f"what the file holds: {sum(t.nbytes for t in packed):,} bytes before the codec",
+        xaxis_title="bytes",
+        yaxis={"autorange": "reversed", "categoryorder": "total descending"},
+        template="plotly_white",
+        height=max(300, 110 + 30 * (len(shown) + bool(rest))),
+    )
+    return fig
+
+
+def ordering_bars(study: Any, *, title: str | None = None) -> go.Figure:
+    """Test accuracy (%) of prune → quantize and quantize → prune over the seeds of an
+    :class:`effdl.guide.OrderingStudy`: mean ± std bars and one dot per seed."""
+    from effdl.viz.general import mean_std_bars
+
+    per_seed = {
+        "prune → quantize": [100 * s.test_acc for s in study.prune_first],
+        "quantize → prune": [100 * s.test_acc for s in study.quant_first],
+    }
+    seeds = {k: list(study.seeds) for k in per_seed}
+    fig = mean_std_bars(per_seed, colours={"prune → quantize": "#1f77b4", "quantize → prune": "#ff7f0e"}, unit=" %",
+                        text_format=".1f", seeds=seeds)  # fmt: skip
+    lo = min(min(v) for v in per_seed.values())
+    fig.update_layout(
+        title=title
+        or f"order matters? {100 * study.sparsity:.0f}% pruned, {study.bits}-bit, {len(study.seeds)} seed(s)",
+        yaxis={"title": "test accuracy (%)", "range": [max(0.0, lo - 5), 100]},
+        template="plotly_white",
+        height=420,
+        showlegend=False,
     )
     return fig

@@ -13,6 +13,7 @@ from effdl.widgets import (
     distill,
     edram,
     flad,
+    guide,
     lowrank,
     lrsm,
     lzss,
@@ -28,6 +29,7 @@ from effdl.widgets.core import *  # noqa: F403
 from effdl.widgets.distill import *  # noqa: F403
 from effdl.widgets.edram import *  # noqa: F403
 from effdl.widgets.flad import *  # noqa: F403
+from effdl.widgets.guide import *  # noqa: F403
 from effdl.widgets.lowrank import *  # noqa: F403
 from effdl.widgets.lrsm import *  # noqa: F403
 from effdl.widgets.lzss import *  # noqa: F403
@@ -56,6 +58,7 @@ __all__ = [
         smoothing,
         flad,
         stream,
+        guide,
     )
     for n in m.__all__
 ]

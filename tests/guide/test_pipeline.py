@@ -63,6 +63,7 @@ def test_prune_then_quantize_stages_are_measured_on_the_decoded_file(trained, di
     fp32, pruned, final = stages
     # the reference is torch.save's file: the packed fp32 model saves the pickle's overhead, not the weights' bytes
     assert 4 * fp32.params <= fp32.packed_bytes <= fp32.fp32_bytes and fp32.weight_bits == 32
+    assert fp32.ratio == 1 and final.ratio == fp32.file_bytes / final.file_bytes
     w = {n: m.weight for n, m in decoded[-1].named_modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)}
     # the zeros of the prune step survive QAT's fine-tuning, and every weight sits on a 2**4-level grid
     total = sum(t.numel() for t in w.values())
