@@ -299,3 +299,31 @@ def test_readme_budget_snippet_runs():
     assert 0.4 < names["trainer"].evaluate(names["suite"].target_test).accuracy <= 1.0
     assert names["suite"].mass_ratio(names["trainer"].distribution()) > 1.5
     assert abs(names["run"].final_throughput - 0.25) < 1e-9 and 0.3 < names["run"].mean_accuracy < 1.0
+
+
+def test_readme_guide_snippet_runs(tmp_path, monkeypatch):
+    import torch
+
+    import effdl
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it on your own model", 1)[1]
+    snippet = section.split("```python", 6)[6].split("```", 1)[0]
+    assert "guide.analyze" in snippet and "guide.compress" in snippet
+    train, test = effdl.load("mnist5k")
+    model = effdl.build("mlp", "mnist5k", seed=0)
+    effdl.fit(model, effdl.subset(train, 1024), epochs=2, seed=0, progress=False)
+    names = {"model": model, "x": torch.randn(64, 1, 28, 28), "train": effdl.subset(train, 512, seed=1),
+             "val": effdl.subset(test, 300)}  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    # Two candidates instead of the default seven keep the test short; the call is the README's.
+    code = snippet.replace("max_drop=0.02)", 'max_drop=0.02, candidates=[("prune:0.9", "palette:4"), ("qat:8",)])')
+    assert code != snippet
+    exec(compile(code, "README.md", "exec"), names)
+    result = names["result"]
+    assert (tmp_path / "model.effdl").read_bytes() == result.blob and result.stage.ratio > 1
+    assert result.stages[0].val_acc - result.stage.val_acc <= 0.02 + 1e-9
+    restored = names["restored"]
+    state = result.model.state_dict()
+    assert all(torch.equal(v, state[k]) for k, v in restored.state_dict().items())
+    assert names["report"].params == effdl.count_params(model)

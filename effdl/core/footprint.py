@@ -540,7 +540,7 @@ class Latency:
     def __str__(self) -> str:
         return (
             f"{self.median_ms:.3g} ms ± {self.iqr_ms:.2g} (IQR), batch {self.batch_size}, "
-            f"{self.threads} threads, {self.device}"
+            f"{self.threads} thread{'s' * (self.threads != 1)}, {self.device}"
         )
 
 

@@ -356,7 +356,7 @@ def test_measure_latency_fields_and_restores_state() -> None:
     assert lat.iqr_ms == pytest.approx(lat.q3_ms - lat.q1_ms)
     assert lat.repeats == len(lat.samples_ms) == 7
     assert (lat.warmup, lat.batch_size, lat.threads, lat.device) == (2, 16, 1, "cpu")
-    assert "batch 16, 1 threads, cpu" in str(lat) and "ms ±" in str(lat)
+    assert "batch 16, 1 thread, cpu" in str(lat) and "ms ±" in str(lat)
     assert model.training
     assert torch.get_num_threads() == before
 
