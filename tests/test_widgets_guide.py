@@ -26,13 +26,12 @@ STAGES = [
 def test_pipeline_pareto_draws_families_front_and_star():
     fig = pipeline_pareto(STAGES, chosen=STAGES[2])
     names = [t.name for t in fig.data]
-    assert names[:4] == ["fp32", "prune", "prune → palette", "channels"] and names[-2:] == [
-        "Pareto front (validation)",
-        "chosen",
-    ]
-    front = fig.data[-2]
+    assert names[:4] == ["fp32", "prune", "prune → palette", "channels"]
+    assert names[-3:] == ["Pareto front (validation)", "chosen", "accuracy constraint"]
+    front = fig.data[-3]
     assert list(front.x) == [40, 120, 150, 1000]  # sorted by bytes; channels −50% is dominated
-    assert list(fig.data[-1].x) == [40] and fig.layout.xaxis.type == "log"
+    assert list(fig.data[-2].x) == [40] and fig.layout.xaxis.type == "log" and list(fig.data[-1].y) == []
+    assert list(pipeline_pareto(STAGES, floor=0.94).data[-1].y) == [94.0, 94.0]
     assert pipeline_pareto(STAGES, x="latency_ms").layout.xaxis.type == "linear"
     with pytest.raises(ValueError, match="x must be one of"):
         pipeline_pareto(STAGES, x="params")
@@ -64,7 +63,7 @@ def test_guide_explorer_follows_goal_and_slider():
     assert box.choice().stage.label == "prune 90% → palette 4-bit" and "palette" in box.readout.value
     box.slider.value = 0.005
     assert box.choice().stage.label == "prune 90%"
-    assert list(box.figure.data[-1].x) == [120]
+    assert list(box.figure.data[-2].x) == [120] and box.figure.data[-1].y[0] == pytest.approx(95.5)
     box.goal.value = "energy"
     assert box.choice().stage.label == "QAT 4-bit" and box.figure.layout.xaxis.title.text.startswith("energy")
     box.goal.value = "latency"  # channels −50% is fastest but 3 points below: not within 0.5 points

@@ -85,12 +85,14 @@ def pipeline_pareto(
     x: str = "file_bytes",
     accuracy: str = "test_acc",
     chosen: Any = None,
+    floor: float | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Accuracy (%) against ``x`` (``"file_bytes"``, ``"latency_ms"``, ``"energy_uj"`` or ``"bops"``) for every
     distinct stage of :func:`effdl.guide.run_pipeline` runs, one colour per family of steps (``prune → qat``), the
     front of :func:`effdl.guide.pareto` (chosen on ``"val_acc"``, drawn at ``accuracy``) as a line, and ``chosen``
-    (a stage) as a star. Traces: one per family, then the front, then the star (empty when ``chosen`` is None)."""
+    (a stage) as a star; ``floor`` (a fraction) draws the accuracy constraint as a dashed horizontal line. Traces: one
+    per family, then the front, the star and the floor (the last two empty when not given)."""
     from effdl.guide.study import _unique, pareto
 
     if x not in _AXES:
@@ -139,6 +141,17 @@ def pipeline_pareto(
             name="chosen",
             text=[s.label for s in star],
             hovertemplate="chosen: %{text}<extra></extra>",
+        )
+    )
+    xs = [float(getattr(s, x)) for s in pts]
+    fig.add_trace(
+        go.Scatter(
+            x=[min(xs), max(xs)] if floor is not None else [],
+            y=[100 * floor] * 2 if floor is not None else [],
+            mode="lines",
+            line={"color": "crimson", "dash": "dash", "width": 1},
+            name="accuracy constraint",
+            hovertemplate="constraint: %{y:.1f}%<extra></extra>",
         )
     )
     label, log = _AXES[x]

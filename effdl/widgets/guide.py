@@ -23,7 +23,8 @@ def guide_explorer(stages: Sequence[Stage], *, goal: str = "disk", max_drop: flo
     """Browse the decision guide over measured ``stages``: the slider (class ``effdl-main-control``) sets the
     accuracy drop allowed against the unchanged model (validation accuracy, 0–10 points), the dropdown the goal of
     :data:`effdl.guide.GOALS`. The readout states :func:`effdl.guide.decide`'s choice; the figure is
-    :func:`effdl.viz.pipeline_pareto` for the goal's metric with the choice starred.
+    :func:`effdl.viz.pipeline_pareto` of validation accuracy (where the choice is made) against the goal's metric,
+    with the constraint as a dashed line and the choice starred.
 
     Attributes of the returned box: ``slider``, ``goal`` (the dropdown), ``figure``, ``readout``, ``stages`` and
     ``choice()`` (the current :class:`effdl.guide.Advice`). Raises ``ValueError`` for an unknown goal or a
@@ -37,7 +38,11 @@ def guide_explorer(stages: Sequence[Stage], *, goal: str = "disk", max_drop: flo
     advice = {(g, d): decide(stages, max_drop=d, goals=(g,))[0] for g in GOALS for d in _DROPS}
 
     def build(g: str, d: float) -> go.Figure:
-        return pipeline_pareto(stages, x=GOALS[g][0], chosen=advice[(g, d)].stage, title=f"best for {GOALS[g][1]}")
+        a = advice[(g, d)]
+        return pipeline_pareto(
+            stages, x=GOALS[g][0], accuracy="val_acc", chosen=a.stage, floor=a.reference.val_acc - d,
+            title=f"best for {GOALS[g][1]} within {100 * d:g} points of validation accuracy",
+        )  # fmt: skip
 
     figure = go.FigureWidget(build(goal, start))
     slider = W.SelectionSlider(
