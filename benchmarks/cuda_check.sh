@@ -5,6 +5,8 @@
 # `effdl bench lzss --device cuda` (the table with both GPU backends, byte-identity on every benchmark input, and the
 # cuda section: compress/decompress GB/s, device time and end to end, on 256 MiB of uint16 codes, S = 1, 2, 4).
 # `CUDA_ONLY=1 bash benchmarks/cuda_check.sh` runs the cuda tests and the cuda section only (about a minute).
+# The cuda section is also written to $OUT/lzss_cuda.json (build/ by default), which notebook 09 shows when it finds it
+# in build/ or results/ (copy it to results/lzss_cuda.json to keep a GPU run's figures with the repository).
 #
 # Such a machine has torch, numba, numba-cuda, numpy, matplotlib, pytest and hypothesis (no plotly), but no
 # network. So first, here:
@@ -40,9 +42,9 @@ export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
   python3 -c "from numba import cuda; print('numba.cuda', getattr(cuda, 'implementation', '?'), '·', cuda.is_available())"
   python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs --durations=5 tests/hardware/test_lzss_cuda.py
   if [ "${CUDA_ONLY:-0}" = "1" ]; then
-    python3 benchmarks/lzss.py --device cuda --cuda-only
+    python3 benchmarks/lzss.py --device cuda --cuda-only --json "$out/lzss_cuda.json"
   else
     python3 -m pytest -p no:cacheprovider -o addopts="" -q -rs tests/hardware/test_lzss.py -k cuda
-    python3 benchmarks/lzss.py --device cuda --no-sweep
+    python3 benchmarks/lzss.py --device cuda --no-sweep --json "$out/lzss_cuda.json"
   fi
 } 2>&1 | tee "$out/cuda_check.txt"

@@ -31,11 +31,13 @@ on a tiny `--size-mib` to check the code path; its timings mean nothing there.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -187,6 +189,11 @@ def _gbs(nbytes: int, seconds: Sequence[float]) -> str:
     return f"{nbytes / t / 1e9:9.2f}" if t > 0 else f"{'—':>9s}"
 
 
+def _gbs_value(nbytes: int, seconds: Sequence[float]) -> float | None:
+    t = float(np.median(seconds))
+    return nbytes / t / 1e9 if t > 0 else None
+
+
 def _wall(fn: Callable[[], object], repeats: int) -> tuple[object, list[float]]:
     """(fn's result, seconds of each of ``repeats`` calls) after one untimed warm-up call."""
     out = fn()
@@ -198,8 +205,10 @@ def _wall(fn: Callable[[], object], repeats: int) -> tuple[object, list[float]]:
     return out, times
 
 
-def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> list[str]:
-    """The cuda backend on ``size_mib`` MiB of uint16 codes, S = 1, 2, 4, beside cpu (all threads), lz4 and zstd."""
+def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> tuple[list[str], dict]:
+    """The cuda backend on ``size_mib`` MiB of uint16 codes, S = 1, 2, 4, beside cpu (all threads), lz4 and zstd:
+    the printed lines and the same as a JSON-friendly dict (what ``--json`` writes and notebook 09 reads through
+    :func:`effdl.hardware.lzss.study.gpu_benchmark`)."""
     from numba import cuda
 
     from effdl.hardware.lzss import cuda_backend, format
@@ -231,11 +240,19 @@ def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> l
         f"median of {repeats}",
         f"{'codec':34s} {'S':>2s} {'ratio':>7s} {'comp GB/s':>9s} {'dec GB/s':>9s}  note",
     ]
+    rows: list[dict] = []
+
+    def row(codec: str, s: int | None, ratio: float, comp: Sequence[float] | None, dec: Sequence[float] | None,
+            note: str = "") -> None:  # fmt: skip
+        rows.append({"codec": codec, "S": s, "ratio": ratio, "comp_gbs": None if comp is None else _gbs_value(n, comp),
+                     "dec_gbs": None if dec is None else _gbs_value(n, dec), "note": note})  # fmt: skip
+
     found, _ = peers.peer_codecs(2, shuffled=False)
     for codec in [c for c in found if c.name in ("lz4", "zstd 1", "zstd 3")]:
         blob, comp = _wall(lambda c=codec: c.compress(x), repeats)
         _, dec = _wall(lambda c=codec, b=blob: c.decompress(b), repeats)
         lines.append(f"{codec.name + ' (1 thread)':34s} {'':>2s} {n / len(blob):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}")
+        row(f"{codec.name} (1 thread)", None, n / len(blob), comp, dec)
     all_identical = True
     for s in (1, 2, 4):
         kw = {"symbol_size": s, "window": window, "chunk": chunk}
@@ -243,6 +260,7 @@ def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> l
         _, dec = _wall(lambda b=ref: lzss.decompress(b, backend="cpu"), repeats)
         label = f"effdl lzss cpu ({cpu._threads()} threads)"
         lines.append(f"{label:34s} {s:>2d} {n / len(ref):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}")
+        row(label, s, n / len(ref), comp, dec)
         blob, comp = _wall(lambda kw=kw: lzss.compress(x, backend="cuda", **kw), repeats)
         back, dec = _wall(lambda b=blob: lzss.decompress(b, backend="cuda"), repeats)
         same = blob == ref and back == raw.tobytes()
@@ -251,6 +269,7 @@ def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> l
         lines.append(
             f"{'effdl lzss cuda, end to end':34s} {s:>2d} {n / len(blob):7.3f} {_gbs(n, comp)} {_gbs(n, dec)}  {note}"
         )
+        row("effdl lzss cuda, end to end", s, n / len(blob), comp, dec, note)
         m = n - n % s
         d_raw = cuda.to_device(raw[:m])
         ws: dict = {}  # scratch kept between repeats: the events time kernels, not cudaMalloc
@@ -261,10 +280,30 @@ def cuda_section(size_mib: float, *, repeats: int, window: int, chunk: int) -> l
             dec = device_seconds(lambda h=box.header, a=sections, ws=ws: cuda_backend.decode(*a, h, workspace=ws))
             dec_gbs = _gbs(n, dec)
         else:
-            dec_gbs = f"{'—':>9s}"  # a stored stream: nothing to decode on the device
+            dec, dec_gbs = None, f"{'—':>9s}"  # a stored stream: nothing to decode on the device
         lines.append(f"{'effdl lzss cuda, device time':34s} {s:>2d} {n / len(blob):7.3f} {_gbs(n, comp)} {dec_gbs}")
+        row("effdl lzss cuda, device time", s, n / len(blob), comp, dec)
     lines.append(f"cuda blobs identical to the cpu backend's: {'yes' if all_identical else 'NO'} (S = 1, 2, 4)")
-    return lines
+    result = {
+        "device": where,
+        "simulated": bool(cuda_backend.SIMULATED),
+        "bytes": n,
+        "window": window,
+        "chunk": chunk,
+        "repeats": repeats,
+        "identical": bool(all_identical),
+        "effdl": effdl.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "rows": rows,
+    }
+    return lines, result
+
+
+def _write_json(path: str | None, result: dict) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        print(f"json: {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--chunk", type=int, default=2048, help="C in bytes (default 2048)")
     p.add_argument("--no-sweep", action="store_true", help="skip the W, C, S sweeps")
     p.add_argument("--plot", metavar="PATH", default=None, help="write a plotly HTML figure to PATH")
+    p.add_argument(
+        "--json", metavar="PATH", default=None, help="with --device cuda: write the cuda section's rows to PATH"
+    )
     args = p.parse_args(None if argv is None else list(argv))  # None: the command line
     repeats = args.repeats if args.repeats is not None else (2 if args.quick else 7)
     if repeats < 1:
@@ -304,8 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     if args.cuda_only:
         section_repeats = args.repeats if args.repeats is not None else 3
-        for line in cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk):
-            print(line)
+        lines, result = cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk)
+        print("\n".join(lines))
+        _write_json(args.json, result)
         print(f"total {time.perf_counter() - start:.0f} s")
         return 0
     model, about = train_model(quick=args.quick)
@@ -363,8 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.device == "cuda":
         print()
         section_repeats = args.repeats if args.repeats is not None else 3
-        for line in cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk):
-            print(line)
+        lines, result = cuda_section(args.size_mib, repeats=section_repeats, window=args.window, chunk=args.chunk)
+        print("\n".join(lines))
+        _write_json(args.json, result)
     if args.plot:
         write_plot(args.plot, results, sweep, about)
         print(f"plot: {args.plot}")

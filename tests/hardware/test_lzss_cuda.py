@@ -245,14 +245,24 @@ def test_cuda_without_a_gpu_raises_a_clear_error():
 
 
 @kernels
-def test_benchmark_cuda_section_runs_on_a_tiny_input(capsys):
+def test_benchmark_cuda_section_runs_on_a_tiny_input(capsys, tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_lzss", ROOT / "benchmarks" / "lzss.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     tiny = ["--size-mib", "0.001", "--repeats", "1", "--window", "16", "--chunk", "256"]
-    assert bench.main(["--device", "cuda", "--cuda-only", *tiny]) == 0
+    path = tmp_path / "build" / "lzss_cuda.json"
+    assert bench.main(["--device", "cuda", "--cuda-only", *tiny, "--json", str(path)]) == 0
     out = capsys.readouterr().out
     assert "identical to the cpu backend's: yes" in out and "DIFFER" not in out
+    # what notebook 09 reads back: found from a folder below the checkout, as a notebook runs in notebooks/
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    from effdl.hardware.lzss.study import gpu_benchmark
+
+    rec = gpu_benchmark()
+    assert rec is not None and rec.simulated and rec.identical and rec.window == 16 and rec.nbytes == 1048
+    assert {r["S"] for r in rec.rows if r["codec"].startswith("effdl lzss cuda")} == {1, 2, 4}
+    assert rec.best("end to end")[0] is not None and "simulator" in rec.markdown()  # events read 0 when simulated
 
 
 # ----------------------------------------------------------------------------------------------------

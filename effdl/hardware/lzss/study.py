@@ -7,8 +7,11 @@ MB/s of input (``10**6`` bytes per second), as in :mod:`effdl.hardware.lzss.peer
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,9 +23,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "GPU_RESULTS",
     "OURS",
+    "GPUBenchmark",
     "benchmark_summary",
     "bytes_over_raw",
+    "gpu_benchmark",
     "index_transforms",
     "shuffle_records",
     "shuffle_table",
@@ -176,3 +182,85 @@ def index_transforms(columns: np.ndarray, row_pointers: np.ndarray) -> dict[str,
             [sorted_rows.astype(np.int16).view(np.uint16), np.array(order, np.uint16)]
         ),
     }
+
+
+# Where benchmarks/cuda_check.sh (``effdl bench lzss --device cuda --json …``) leaves its cuda section: the build folder
+# of a checkout, or a copy committed under results/ once a GPU run is worth keeping.
+GPU_RESULTS = ("build/lzss_cuda.json", "results/lzss_cuda.json")
+TARGETS_GBS = {"compress": 5.0, "decompress": 10.0}  # issue 19's goals on 256 MiB (GPULZ: 4.9 GB/s on an A100)
+
+
+@dataclass(frozen=True)
+class GPUBenchmark:
+    """The cuda section of one ``effdl bench lzss --device cuda`` run: the GPU's name, the input's bytes, W, C, whether
+    every cuda blob equalled the cpu backend's, and one row per codec and S (ratio, compress and decompress GB/s of
+    input bytes; ``None`` where not measured)."""
+
+    path: Path
+    device: str
+    simulated: bool
+    nbytes: int
+    window: int
+    chunk: int
+    identical: bool
+    date: str
+    rows: list[dict[str, Any]]
+
+    def table(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows).set_index(["codec", "S"])
+
+    def best(self, kind: str = "device time") -> tuple[float | None, float | None]:
+        """The cuda backend's best compress and decompress GB/s over S, for ``"device time"`` or ``"end to end"``."""
+        mine = [r for r in self.rows if r["codec"] == f"effdl lzss cuda, {kind}"]
+        comp = [r["comp_gbs"] for r in mine if r["comp_gbs"] is not None]
+        dec = [r["dec_gbs"] for r in mine if r["dec_gbs"] is not None]
+        return (max(comp) if comp else None, max(dec) if dec else None)
+
+    def markdown(self) -> str:
+        """One paragraph: where and what was measured, the best device-time figures against the targets."""
+        comp, dec = self.best()
+        if self.simulated:
+            return f"The recorded run ({self.path}) used numba's CUDA simulator: its timings mean nothing."
+
+        def vs(x: float | None, goal: float) -> str:
+            return "not measured" if x is None else f"**{x:.2f} GB/s** ({'meets' if x >= goal else 'below'} {goal:g})"
+
+        return (
+            f"Measured on **{self.device}** ({self.date}), {self.nbytes / 2**20:.0f} MiB of uint16 codes, W = "
+            f"{self.window}, C = {self.chunk}: the cuda backend compresses at {vs(comp, TARGETS_GBS['compress'])} and "
+            f"decompresses at {vs(dec, TARGETS_GBS['decompress'])}, device time, best S; blobs "
+            f"{'identical to' if self.identical else 'DIFFERENT from'} the cpu backend's. GPULZ reports 4.9 GB/s "
+            "compression on an A100."
+        )
+
+
+def gpu_benchmark(path: str | Path | None = None) -> GPUBenchmark | None:
+    """The recorded cuda section, or ``None`` when no GPU run was recorded. ``path``: a JSON file written by
+    ``effdl bench lzss --device cuda --json PATH``; default: the first of :data:`GPU_RESULTS` found in the current
+    folder or one of its parents (a notebook runs in ``notebooks/``)."""
+    if path is None:
+        here = Path.cwd().resolve()
+        found = [d / rel for d in (here, *here.parents) for rel in GPU_RESULTS if (d / rel).is_file()]
+        if not found:
+            return None
+        path = found[0]
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return GPUBenchmark(
+            path=path,
+            device=str(raw["device"]),
+            simulated=bool(raw["simulated"]),
+            nbytes=int(raw["bytes"]),
+            window=int(raw["window"]),
+            chunk=int(raw["chunk"]),
+            identical=bool(raw["identical"]),
+            date=str(raw.get("date", "")),
+            rows=list(raw["rows"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(
+            f"{path} is not a cuda benchmark record (effdl bench lzss --device cuda --json): {err}"
+        ) from err
