@@ -85,3 +85,31 @@ def test_index_transforms_exact_on_two_matrices():
     assert t["rows sorted by first column"].view(np.uint16).tolist() == [0, 300, 1, 3, 5, 1, 2, 0, 3]
     with pytest.raises(ValueError, match="non-zeros"):
         study.index_transforms(col[:4], crow)
+
+
+def test_gpu_benchmark_reads_a_record_finds_it_upwards_and_rejects_garbage(tmp_path, monkeypatch):
+    import json
+
+    from effdl.hardware.lzss.study import gpu_benchmark
+
+    rows = [
+        {"codec": "effdl lzss cuda, device time", "S": s, "ratio": 1.5, "comp_gbs": g, "dec_gbs": 2 * g, "note": ""}
+        for s, g in ((1, 3.0), (2, 6.0), (4, 4.0))
+    ]
+    rec = {"device": "NVIDIA H200", "simulated": False, "bytes": 256 << 20, "window": 128, "chunk": 2048,
+           "repeats": 3, "identical": True, "date": "2026-12-06", "rows": rows}  # fmt: skip
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "lzss_cuda.json").write_text(json.dumps(rec))
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    got = gpu_benchmark()
+    assert got is not None and got.best() == (6.0, 12.0) and got.best("end to end") == (None, None)
+    text = got.markdown()
+    assert "NVIDIA H200" in text and "**6.00 GB/s** (meets 5)" in text and "**12.00 GB/s** (meets 10)" in text
+    assert list(got.table().index.names) == ["codec", "S"]
+    monkeypatch.chdir(tmp_path.parent)
+    assert gpu_benchmark() is None or gpu_benchmark().path != got.path  # nothing found above tmp_path's own folder
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"device": 1}')
+    with pytest.raises(ValueError, match="not a cuda benchmark record"):
+        gpu_benchmark(bad)
