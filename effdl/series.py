@@ -221,8 +221,8 @@ CATALOGUE: tuple[Chapter, ...] = (
         "own model (resnet18, an MLP).",
         papers="Han et al. 2016 (Deep Compression); Horowitz 2014; Blalock et al. 2020; Gholami et al. 2021; "
         "Hoefler et al. 2021",
-        quick_s=70,
-        full_s=245,
+        quick_s=57,
+        full_s=255,
     ),
 )
 
