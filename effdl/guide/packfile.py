@@ -225,9 +225,9 @@ _STREAMS = {"raw": 1, "palette": 2, "row-palette": 2, "sparse-raw": 2, "sparse-p
 
 def _state(model: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if isinstance(model, nn.Module):
-        from effdl.core.footprint import _pruning_hooks
+        from torch.nn.utils import prune as torch_prune
 
-        if any(_pruning_hooks(m) for m in model.modules()):
+        if torch_prune.is_pruned(model):
             raise ValueError(
                 "model carries torch.nn.utils.prune masks; call effdl.compress.prune.make_permanent_ first"
             )

@@ -191,12 +191,9 @@ def _finetune(model: nn.Module, train: Data, val: Data | None, cfg: _Config, *, 
         model,
         train,
         epochs=cfg.epochs,
-        lr=cfg.lr,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
         extra_loss=extra_loss,
         callback=keep_zeros if masks else None,
-        progress=cfg.progress,
+        **cfg.fit_kwargs(),
     )
 
 
@@ -219,6 +216,10 @@ class _Config:
     batch_size: int
     seed: int | None
     progress: bool | None
+
+    def fit_kwargs(self) -> dict[str, object]:
+        """What every training call of a step shares: Adam's rate, the batch size, the seed and the progress bar."""
+        return {"lr": self.lr, "batch_size": self.batch_size, "seed": self.seed, "progress": self.progress}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -303,12 +304,10 @@ def _apply(
         from effdl.compress import sbs
 
         config = sbs.search(
-            model, train, lam=float(v), epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed,
-            progress=cfg.progress,
+            model, train, lam=float(v), epochs=cfg.epochs, **cfg.fit_kwargs(),
         )  # fmt: skip
         built = sbs.finalize(
-            model, config, train, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, seed=cfg.seed,
-            progress=cfg.progress,
+            model, config, train, epochs=cfg.epochs, **cfg.fit_kwargs(),
         )  # fmt: skip
         bits_of = _bits_of(built)  # before baking: the quantizers say the bits
         return _bake_weights_(built), bits_of
@@ -325,16 +324,7 @@ def _apply(
         return model, None
     if kind == "distill":
         student = _student(model, float(v))
-        D.distill(
-            model,
-            student,
-            train,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            batch_size=cfg.batch_size,
-            seed=cfg.seed,
-            progress=cfg.progress,
-        )
+        D.distill(model, student, train, epochs=cfg.distill_epochs, **cfg.fit_kwargs())
         return student, None
     if kind == "r2":
         reg = R2.MarginRegularizer(model, strength=float(v))

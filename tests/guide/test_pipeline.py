@@ -152,3 +152,11 @@ def test_ordering_study_is_paired_by_seed(trained, digits):
     assert all(0 <= m <= 1 for m, _ in s.values())
     assert study.prune_first[0].steps == ("prune 70%", "QAT 4-bit")
     assert study.quant_first[0].steps == ("QAT 4-bit", "prune 70%")
+
+
+def test_distill_trains_the_student_for_distill_epochs(trained, digits, monkeypatch):
+    calls = []
+    real = PL.D.distill
+    monkeypatch.setattr(PL.D, "distill", lambda *a, **k: calls.append(k["epochs"]) or real(*a, **k))
+    _run(trained, digits, ["distill:0.5"], epochs=1, distill_epochs=2)
+    assert calls == [2]
