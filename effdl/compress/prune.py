@@ -123,6 +123,18 @@ def _select(model: nn.Module, layers: Iterable[str] | None, *, arg: str = "layer
     return {n: available[n] for n in names}
 
 
+def _check_plain_weights(chosen: Mapping[str, nn.Module], fn: str) -> None:
+    """``torch.nn.utils.prune`` cannot mask a weight that is computed by a parametrization (a fake quantizer of
+    ``quant.quantize_weights_``/``prepare_qat_``): say so and how to order the steps, instead of torch's TypeError."""
+    wrapped = [n for n, m in chosen.items() if parametrize.is_parametrized(m, "weight")]
+    if wrapped:
+        raise ValueError(
+            f"{fn} cannot prune layers whose weight carries a parametrization (a fake quantizer?): {wrapped}; "
+            "prune first and quantize after, or fold the quantizers into plain weights with "
+            "effdl.compress.quant.remove_quantization_(model, keep=True)"
+        )
+
+
 def _reset_mask_(module: nn.Module, name: str = "weight") -> None:
     """Undo pruning of ``module.<name>`` and restore the kept original values (the Parameter object stays the
     same, so an optimizer built earlier still updates it). Does nothing for a tensor that is not pruned."""
@@ -173,6 +185,7 @@ def _magnitude_prune(
         if not isinstance(sparsities, Mapping):
             raise TypeError(f"sparsities must be a dict of layer name -> sparsity, got {type(sparsities).__name__}")
         chosen = _select(model, sparsities.keys(), arg="sparsities keys")
+        _check_plain_weights(chosen, "magnitude_prune_")
         amounts = {n: _fraction(f"sparsities[{n!r}]", v) for n, v in sparsities.items()}
         for n, m in chosen.items():
             _reset_mask_(m)
@@ -182,6 +195,7 @@ def _magnitude_prune(
         raise ValueError("sparsity must be given (a number in [0, 1)), or sparsities as a dict")
     s = _fraction("sparsity", sparsity)
     chosen = _select(model, layers)
+    _check_plain_weights(chosen, "magnitude_prune_")
     for m in chosen.values():
         _reset_mask_(m)
     if not chosen:
@@ -850,6 +864,8 @@ def prune_channels_graph(
         ) from err
     if isinstance(ignore, str):
         raise TypeError(f"ignore must be a list of module names, got the string {ignore!r}")
+    # torch-pruning rebuilds weights as plain Parameters: a parametrized weight would fail deep inside it.
+    _check_plain_weights(dict(model.named_modules()), "prune_channels_graph")
     out = make_permanent_(copy_model(model))
     names = dict(out.named_modules())
     unknown = [n for n in ignore if n not in names]

@@ -68,6 +68,19 @@ def _check_module(model: object) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
+def _check_unmasked(chosen: dict[str, torch.nn.Module], fn: str) -> None:
+    """A layer pruned with ``torch.nn.utils.prune`` has no ``weight`` Parameter to parametrize (it is recomputed
+    from ``weight_orig * weight_mask``): say how to fold the mask, instead of torch's error."""
+    from torch.nn.utils import prune
+
+    masked = [n for n, m in chosen.items() if prune.is_pruned(m)]
+    if masked:
+        raise ValueError(
+            f"{fn} cannot quantize layers that carry pruning masks: {masked}; fold them into the weights first "
+            "with effdl.compress.prune.make_permanent_(model) (the zeros stay)"
+        )
+
+
 def _check_observer(observer: object) -> str:
     if observer not in OBSERVERS:
         raise ValueError(f"observer must be one of {', '.join(repr(o) for o in OBSERVERS)}, got {observer!r}")
@@ -170,6 +183,7 @@ def quantize_weights_(
     done = [n for n, m in chosen.items() if _has_weight_fq(m)]
     if done:
         raise ValueError(f"layers {done} are already weight-quantized; call remove_quantization_ first")
+    _check_unmasked(chosen, "quantize_weights_")
     for layer in chosen.values():
         cfg = WeightFakeQuant(
             bits=fq.bits, per_channel=fq.per_channel, symmetric=fq.symmetric, observer=fq.observer, grid=fq.grid
@@ -489,6 +503,7 @@ def prepare_qat_(
     done = [n for n, m in chosen.items() if _has_weight_fq(m) or hasattr(m, "input_quantizer")]
     if done:
         raise ValueError(f"layers {done} are already quantized; call remove_quantization_ first")
+    _check_unmasked(chosen, "prepare_qat_")
     for layer in chosen.values():
         if method == "ste":
             wq: torch.nn.Module = WeightFakeQuant(bits=bits, per_channel=per_channel, observer=observer, grid=grid)
@@ -582,7 +597,8 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
     Weights: int8, symmetric, one scale per output channel (stored packed, about a quarter of fp32's bytes).
     Activations: quantized to 8 bits on the fly per batch (dynamic quantization), accumulated in int32, output
     float32. ``nn.Conv2d`` and every other layer stay float32. Any fake-quantizers on the copy are removed first
-    (the float weights are converted). Inference only (eval mode, no autograd through the int8 layers).
+    (the float weights are converted); pruning masks are folded in (the zeros stay). Inference only (eval mode,
+    no autograd through the int8 layers).
 
     Why the deprecated API: this is the single place that calls ``torch.ao.quantization.quantize_dynamic``, which
     PyTorch has deprecated in favour of torchao's ``quantize_(model, Int8DynamicActivationInt8WeightConfig())``.
@@ -591,7 +607,6 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
     ``torch.compile`` (4–26 s of compilation). Swap this body for torchao when its eager path delivers the speed or
     when ``quantize_dynamic`` disappears; its deprecation warnings are silenced here because the choice is made.
     """
-    import copy
     import warnings
 
     _check_module(model)
@@ -604,7 +619,11 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
         "fbgemm" not in torch.backends.quantized.supported_engines
     ):  # pragma: no cover - every x86/ARM wheel ships one
         raise RuntimeError("this PyTorch build has no quantized CPU engine (fbgemm or qnnpack)")
-    q = copy.deepcopy(model)
+    from effdl.compress.prune import copy_model, make_permanent_
+
+    # copy_model also copies a pruned model after a training step (plain deepcopy cannot); the masks are folded
+    # in (zeros kept) because quantize_dynamic reads ``weight`` as a Parameter.
+    q = make_permanent_(copy_model(model))
     remove_quantization_(q, keep=False)
     q.eval()
     with warnings.catch_warnings():

@@ -296,6 +296,21 @@ def test_prune_channels_graph_with_torch_pruning_on_resnet20():
         P.prune_channels_graph(model, x[:1], 0.5, criterion="taylor")
 
 
+def test_pruning_a_fake_quantized_layer_says_to_prune_first():
+    from effdl.compress.quant import prepare_qat_, remove_quantization_
+
+    model = prepare_qat_(small_cnn(), bits=4)
+    with pytest.raises(ValueError, match=r"magnitude_prune_ cannot prune.*parametrization.*prune first"):
+        P.magnitude_prune_(model, 0.5)
+    with pytest.raises(ValueError, match=r"magnitude_prune_ cannot prune"):
+        P.magnitude_prune_(model, sparsities={next(iter(P.prunable(model))): 0.5})
+    if importlib.util.find_spec("torch_pruning") is not None:
+        with pytest.raises(ValueError, match=r"prune_channels_graph cannot prune.*remove_quantization_"):
+            P.prune_channels_graph(model, torch.zeros(1, 1, 8, 8), 0.5)
+    P.magnitude_prune_(remove_quantization_(model, keep=True), 0.5)  # folded: prunes
+    assert P.total_sparsity(model) == pytest.approx(0.5, abs=0.01)
+
+
 def test_prune_channels_graph_explains_the_missing_extra(monkeypatch):
     import builtins
 

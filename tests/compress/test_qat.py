@@ -236,6 +236,31 @@ def test_to_int8_converts_qat_models_and_rejects_bad_input():
         to_int8(3)
 
 
+def test_to_int8_folds_pruning_masks_even_after_a_training_step():
+    from effdl.compress.prune import has_masks, magnitude_prune_
+
+    model = magnitude_prune_(mlp(), 0.5)
+    x, y = blobs(16)
+    nn.functional.cross_entropy(model(x), y).backward()  # weight = orig * mask now has autograd history
+    q = to_int8(model)
+    assert has_masks(model) and "DynamicQuantizedLinear" in repr(q[1])
+    w = q[1].weight().dequantize()
+    assert (w == 0).float().mean() >= 0.3  # the zeros survive int8 (global 50 % over both layers)
+    with torch.no_grad():
+        assert (q(x).argmax(1) == model(x).argmax(1)).float().mean() >= 0.9
+
+
+def test_quantizing_a_pruned_layer_says_to_fold_the_masks():
+    from effdl.compress.prune import magnitude_prune_, make_permanent_
+
+    for quantize in (lambda m: quantize_weights_(m, bits=4), lambda m: prepare_qat_(m, bits=4)):
+        model = magnitude_prune_(mlp(), 0.5)
+        with pytest.raises(ValueError, match=r"pruning masks: \['1', '3'\].*make_permanent_"):
+            quantize(model)
+        quantize(make_permanent_(model))  # folded: quantizes, zeros included
+        assert parametrize.is_parametrized(model[1], "weight")
+
+
 def test_to_int8_emits_no_deprecation_warning(recwarn):
     to_int8(mlp())
     assert not [w for w in recwarn if "deprecated" in str(w.message)]
