@@ -25,6 +25,7 @@ __all__ = [
     "OrderingStudy",
     "compress",
     "decide",
+    "distinct_stages",
     "ordering_study",
     "pareto",
     "run_pipelines",
@@ -49,8 +50,8 @@ DEFAULT_CANDIDATES: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _unique(stages: Sequence[Stage]) -> list[Stage]:
-    """Stages with distinct labels (every pipeline repeats the fp32 start), first kept."""
+def distinct_stages(stages: Sequence[Stage]) -> list[Stage]:
+    """Stages with distinct step lists (every pipeline repeats the fp32 start), first kept, in order."""
     seen: set[tuple[str, ...]] = set()
     out = []
     for s in stages:
@@ -65,7 +66,7 @@ def pareto(stages: Sequence[Stage], *, x: str = "file_bytes", accuracy: str = "v
     ``"energy_uj"``) and higher ``accuracy`` (``"val_acc"`` to choose, ``"test_acc"`` to describe), sorted by ``x``."""
     if x not in Stage.__dataclass_fields__ or accuracy not in ("val_acc", "test_acc"):
         raise ValueError(f"x must be a Stage field and accuracy 'val_acc' or 'test_acc', got {x!r}, {accuracy!r}")
-    pts = _unique(stages)
+    pts = distinct_stages(stages)
     idx = F.pareto_front([(float(getattr(s, x)), float(getattr(s, accuracy))) for s in pts])
     return [pts[i] for i in idx]
 
@@ -107,7 +108,7 @@ def decide(stages: Sequence[Stage], *, max_drop: float = 0.02, goals: Sequence[s
     higher validation accuracy."""
     if not isinstance(max_drop, int | float) or isinstance(max_drop, bool) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a fraction in [0, 1), got {max_drop!r}")
-    pts = _unique(stages)
+    pts = distinct_stages(stages)
     refs = [s for s in pts if not s.steps]
     if not refs:
         raise ValueError("stages must include the unchanged model (a stage with no steps) as the reference")

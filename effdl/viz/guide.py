@@ -93,13 +93,13 @@ def pipeline_pareto(
     front of :func:`effdl.guide.pareto` (chosen on ``"val_acc"``, drawn at ``accuracy``) as a line, and ``chosen``
     (a stage) as a star; ``floor`` (a fraction) draws the accuracy constraint as a dashed horizontal line. Traces: one
     per family, then the front, the star and the floor (the last two empty when not given)."""
-    from effdl.guide.study import _unique, pareto
+    from effdl.guide.study import distinct_stages, pareto
 
     if x not in _AXES:
         raise ValueError(f"x must be one of {sorted(_AXES)}, got {x!r}")
     if accuracy not in ("val_acc", "test_acc"):
         raise ValueError(f"accuracy must be 'val_acc' or 'test_acc', got {accuracy!r}")
-    pts = _unique(stages)
+    pts = distinct_stages(stages)
     if not pts:
         raise ValueError("stages is empty: nothing to plot")
     fig = go.Figure()

@@ -122,6 +122,8 @@ def test_decide_pareto_and_compress(trained, digits):
     assert result.stage.file_bytes == min(s.file_bytes for s in ok)
     assert len(result.blob) == result.stage.file_bytes
     assert evaluate_acc(result.model, val) == pytest.approx(result.stage.val_acc)
+    distinct = guide.distinct_stages(result.stages + result.stages[:2])
+    assert distinct == guide.distinct_stages(result.stages) and len({s.steps for s in distinct}) == len(distinct)
     front = guide.pareto(result.stages)
     assert [s.file_bytes for s in front] == sorted(s.file_bytes for s in front)
     assert all(a.val_acc < b.val_acc for a, b in itertools.pairwise(front))
