@@ -12,6 +12,11 @@ Per floating-point tensor the smallest of these lossless encodings is kept (size
 - ``palette``: the ``K`` distinct values (``K × itemsize``) and a ``⌈log2 K⌉``-bit index per element;
 - ``row-palette``: one palette per output channel (row 0 of the tensor; ``rows × K_max`` values), for weights that
   were quantized with one scale per channel;
+- ``row-scale``: one step ``s_r`` per output channel and a ``⌈log2 L⌉``-bit integer code per element, where every
+  value is exactly ``q · s_r`` in the tensor's float arithmetic (``q`` on one grid of ``L`` levels for the whole
+  tensor): how a deployment stores per-channel uniform weights (LSQ/QAT, SBS), one scale per row instead of a
+  row's every level (fp32/fp64 tensors; the step is recovered from the values and checked exact, so it stays
+  lossless);
 - ``sparse-raw`` / ``sparse-palette``: a bitmask of the non-zeros (1 bit per element) and only the non-zeros,
   raw or as palette indices (zeros need no palette entry).
 
@@ -57,7 +62,10 @@ _DTYPES = {
     "bool": torch.bool,
 }
 _NAMES = {v: k for k, v in _DTYPES.items()}
-ENCODINGS = ("raw", "palette", "row-palette", "sparse-raw", "sparse-palette")
+ENCODINGS = ("raw", "palette", "row-palette", "sparse-raw", "sparse-palette", "row-scale")
+# row-scale looks for a row's integer grid with its smallest non-zero magnitude at most this many steps (a grid
+# whose first levels are unused)
+_GRID_MAX_STEPS = 16
 
 
 class PackFormatError(ValueError):
@@ -67,7 +75,8 @@ class PackFormatError(ValueError):
 @dataclass(frozen=True)
 class PackedTensor:
     """How one tensor was stored: its ``encoding`` (see :data:`ENCODINGS`), index ``bits`` (0 when raw), palette
-    entries ``palette`` (per row for ``row-palette``), non-zeros ``nnz`` and the stored bytes before the codec."""
+    entries ``palette`` (per row for ``row-palette``; the grid's levels for ``row-scale``), non-zeros ``nnz`` and the
+    stored bytes before the codec."""
 
     name: str
     dtype: str
@@ -111,6 +120,55 @@ def _bytes_of(t: torch.Tensor) -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------------
+# Per-row integer grids (row-scale): find s_r and integer codes with values == codes * s_r exactly
+
+
+def _row_grid(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(steps ``(rows,)``, integer codes shaped ``(rows, cols)``) with ``codes * steps[:, None] == t`` exactly, or
+    None when ``t`` (fp32/fp64, 2-D or more, more than one row) is not an integer grid per row.
+
+    A row's step is near its smallest non-zero magnitude divided by a small integer ``m`` (1 when the grid's first
+    level is used); the exact float is one of a few ulps around ``v / q`` for the row's value with the largest code
+    (the tightest constraint). Every candidate is checked exactly, all rows at once."""
+    if t.dtype not in (torch.float32, torch.float64) or t.ndim < 2 or t.shape[0] < 2 or t.numel() == 0:
+        return None
+    rows = t.reshape(t.shape[0], -1)
+    if not bool(torch.isfinite(rows).all()):
+        return None
+    if _row_steps(rows[:1]) is None:  # a float weight fails on its first row: skip the rest
+        return None
+    steps = _row_steps(rows)
+    if steps is None:
+        return None
+    codes = torch.round(rows / steps[:, None])
+    if codes.abs().max() > 2**24 or not torch.equal(codes * steps[:, None], rows):  # exact as decoded
+        return None
+    return steps, codes.to(torch.int64)
+
+
+def _row_steps(rows: torch.Tensor) -> torch.Tensor | None:
+    """Each row's exact step (see :func:`_row_grid`), or None if a row has none."""
+    smallest = torch.where(rows != 0, rows.abs(), torch.inf).amin(1)
+    steps = torch.ones(rows.shape[0], dtype=rows.dtype)  # an all-zero row: step 1, codes 0
+    todo = torch.isfinite(smallest)
+    for m in range(1, _GRID_MAX_STEPS + 1):
+        for ulps in (0, 1, -1, 2, -2):
+            idx = todo.nonzero().squeeze(1)
+            if idx.numel() == 0:
+                break
+            r = rows[idx]
+            q = torch.round(r / (smallest[idx] / m)[:, None])
+            j = q.abs().argmax(1, keepdim=True)
+            step = (r.gather(1, j) / q.gather(1, j)).squeeze(1)
+            for _ in range(abs(ulps)):
+                step = torch.nextafter(step, step * 2 if ulps > 0 else torch.zeros_like(step))
+            ok = (step > 0) & (torch.round(r / step[:, None]) * step[:, None] == r).all(1)
+            steps[idx[ok]] = step[ok]
+            todo[idx[ok]] = False
+    return None if bool(todo.any()) else steps
+
+
+# ----------------------------------------------------------------------------------------------------
 # Encoding one tensor: every candidate's exact size, the smallest kept
 
 
@@ -131,6 +189,10 @@ def _candidates(t: torch.Tensor) -> list[tuple[int, str]]:
         rows = t.reshape(t.shape[0], -1)
         k_row = max(int(torch.unique(r).numel()) for r in rows)
         out.append((t.shape[0] * k_row * item + n * _index_bits(k_row), "row-palette"))
+        grid = _row_grid(t)
+        if grid is not None:
+            levels = int(grid[1].max() - grid[1].min()) + 1
+            out.append((t.shape[0] * item + 32 + n * _index_bits(levels), "row-scale"))
     return out
 
 
@@ -152,6 +214,19 @@ def _encode(t: torch.Tensor, encoding: str) -> tuple[list[bytes], int, int]:
         values, codes = torch.unique(nz, return_inverse=True)
         bits = _index_bits(values.numel())
         return [mask_bytes, _bytes_of(values), _pack_codes(codes.numpy(), bits)], bits, int(values.numel())
+    if encoding == "row-scale":  # one step per row, the codes offset by the grid's lowest level (an int32)
+        grid = _row_grid(t.detach().cpu())
+        if grid is None:
+            raise ValueError("row-scale applies only to a tensor whose rows are exact integer grids")
+        steps, codes = grid
+        lo = int(codes.min())
+        levels = int(codes.max()) - lo + 1
+        bits = _index_bits(levels)
+        return (
+            [_bytes_of(steps), struct.pack("<i", lo), _pack_codes((codes - lo).reshape(-1).numpy(), bits)],
+            bits,
+            levels,
+        )
     # row-palette: every row's distinct values, padded to the longest with the row's last value
     rows = flat.reshape(t.shape[0], -1)
     uniques = [torch.unique(r, return_inverse=True) for r in rows]
@@ -211,12 +286,23 @@ def _decode(entry: Mapping[str, object], streams: list[bytes]) -> torch.Tensor:
         if codes.size and int(codes.max()) >= k:
             raise PackFormatError(f"tensor {entry['name']!r}: an index points past its palette of {k}")
         flat = torch.gather(table, 1, torch.from_numpy(codes)).reshape(-1)
+    elif encoding == "row-scale":
+        rows = shape[0] if shape else 0
+        if rows < 1 or len(streams[1]) != 4:
+            raise PackFormatError(f"tensor {entry['name']!r}: a row-scale tensor needs rows and a 4-byte offset")
+        steps = values(streams[0], rows)
+        (lo,) = struct.unpack("<i", streams[1])
+        codes = _unpack_codes(streams[2], n, bits)
+        if codes.size and int(codes.max()) >= k:
+            raise PackFormatError(f"tensor {entry['name']!r}: a code points past its grid of {k} levels")
+        q = torch.from_numpy(codes + lo).to(dtype).reshape(rows, -1)
+        flat = (q * steps[:, None]).reshape(-1)
     else:
         raise PackFormatError(f"tensor {entry['name']!r}: unknown encoding {encoding!r}")
     return flat.reshape(shape)
 
 
-_STREAMS = {"raw": 1, "palette": 2, "row-palette": 2, "sparse-raw": 2, "sparse-palette": 3}
+_STREAMS = {"raw": 1, "palette": 2, "row-palette": 2, "sparse-raw": 2, "sparse-palette": 3, "row-scale": 3}
 
 
 # ----------------------------------------------------------------------------------------------------

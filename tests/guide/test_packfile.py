@@ -43,8 +43,12 @@ def test_each_encoding_is_chosen_where_it_is_smallest_and_sizes_are_exact():
     palette = torch.tensor([-0.5, 0.25, 1.0, 2.0])[torch.randint(0, 4, (64, 64), generator=g)]
     sparse = dense * (torch.rand(64, 64, generator=g) < 0.05)
     sparse_pal = palette * (torch.rand(64, 64, generator=g) < 0.1)
-    rows = torch.randint(-8, 8, (64, 64), generator=g).float() * torch.rand(64, 1, generator=g)
-    state = {"dense": dense, "palette": palette, "sparse": sparse, "sparse_pal": sparse_pal, "rows": rows}
+    # 8 arbitrary values per row (no grid): a palette per row; a 16-level integer grid per row: a step per row
+    rows = torch.gather(torch.randn(64, 8, generator=g), 1, torch.randint(0, 8, (64, 64), generator=g))
+    grid = torch.randint(-8, 8, (64, 64), generator=g).float() * torch.rand(64, 1, generator=g)
+    state = {
+        "dense": dense, "palette": palette, "sparse": sparse, "sparse_pal": sparse_pal, "rows": rows, "grid": grid,
+    }  # fmt: skip
     blob = P.pack(state, codec="none")
     info = {t.name: t for t in P.inspect(blob)}
     assert {k: v.encoding for k, v in info.items()} == {
@@ -53,8 +57,12 @@ def test_each_encoding_is_chosen_where_it_is_smallest_and_sizes_are_exact():
         "sparse": "sparse-raw",
         "sparse_pal": "sparse-palette",
         "rows": "row-palette",
+        "grid": "row-scale",
     }
     assert info["palette"].nbytes == 4 * 4 + 4096 * 2 // 8  # 4 fp32 values + 2-bit indices
+    assert info["rows"].nbytes == 64 * 8 * 4 + 4096 * 3 // 8  # 8 fp32 values per row + 3-bit indices
+    levels = int(info["grid"].palette)
+    assert 15 <= levels <= 16 and info["grid"].nbytes == 64 * 4 + 4 + 4096 * 4 // 8  # a step per row, offset, codes
     nnz = int((sparse_pal != 0).sum())
     assert info["sparse_pal"].nnz == nnz
     assert info["sparse_pal"].nbytes == 4096 // 8 + 4 * 4 + (nnz * 2 + 7) // 8
@@ -73,6 +81,84 @@ def test_pruned_and_quantized_model_is_much_smaller_and_decodes_to_the_same_outp
     back = P.load_packed(blob, m)
     x = torch.randn(3, 1, 28, 28)
     assert torch.equal(back(x), m(x))
+
+
+def test_per_channel_quantized_weights_store_one_step_per_row():
+    m = models.build("smallcnn", seed=0).eval()
+    quant.prepare_qat_(m, bits=4, method="lsq", per_channel=True)
+    quant.remove_quantization_(m, keep=True)
+    blob = P.pack(m, codec="none")
+    weights = {k: v for k, v in m.state_dict().items() if k.endswith("weight") and v.ndim > 1}
+    info = {t.name: t for t in P.inspect(blob) if t.name in weights}
+    for name, w in weights.items():
+        rows, n = w.shape[0], w.numel()
+        assert info[name].encoding == "row-scale" and info[name].bits == 4, info[name]
+        assert info[name].nbytes == rows * 4 + 4 + (n * 4 + 7) // 8
+        # a row palette stores each row's levels (up to 16 fp32) where row-scale stores one step
+        sizes = {e: b for b, e in P._candidates(w)}
+        assert sizes["row-scale"] < sizes["row-palette"], sizes
+    assert _equal(P.unpack(blob), m.state_dict())
+    x = torch.randn(2, 1, 28, 28)
+    assert torch.equal(P.load_packed(blob, m)(x), m(x))
+
+
+@pytest.mark.parametrize("kind", ["midrise", "unused-levels", "zero-row", "negative-zero", "fp64"])
+def test_row_scale_is_exact_on_other_grids(kind):
+    g = torch.Generator().manual_seed(1)
+    q = torch.randint(-8, 8, (8, 40), generator=g).double()
+    s = torch.rand(8, 1, generator=g, dtype=torch.float64) + 0.01
+    t = {
+        "midrise": (q.float() + 0.5) * s.float(),  # (q + 1/2)·s = (2q + 1)·(s/2): a grid of twice the levels
+        "unused-levels": (q * 4 + 3).float() * s.float(),  # codes 3 mod 4: the smallest magnitude is 1 step
+        "zero-row": torch.cat([torch.zeros(1, 40), q[1:].float() * s[1:].float()]),
+        "negative-zero": q.float() * -0.0 + q.float() * s.float(),
+        "fp64": q * s,
+    }[kind]
+    blob = P.pack({"w": t}, codec="none")
+    (info,) = P.inspect(blob)
+    assert info.encoding == "row-scale", info
+    back = P.unpack(blob)["w"]
+    assert back.dtype == t.dtype and torch.equal(back, t)
+
+
+def test_row_scale_is_not_used_without_a_grid():
+    g = torch.Generator().manual_seed(2)
+    assert P._row_grid(torch.randn(16, 30, generator=g)) is None  # float weights
+    assert P._row_grid((torch.randint(-8, 8, (16, 30), generator=g) * 0.1).half()) is None  # fp16: not searched
+    assert P._row_grid(torch.tensor([[1.0, float("nan")], [1.0, 2.0]])) is None
+    assert P._row_grid(torch.tensor([[1.0, 2.0]])) is None  # one row: a palette serves
+
+
+def _rewrite(blob: bytes, change) -> bytes:
+    """The blob with its header records changed by ``change(entries)`` and a valid CRC: reaches the decoder."""
+    import struct
+    import zlib
+
+    header, payload, _, codec = P._read(blob)
+    assert codec == "none"
+    change(header)
+    head = b"".join(P._entry_bytes(e) for e in header)
+    body = struct.pack("<II", len(head), len(header)) + head + payload
+    return P._PREFIX.pack(P.MAGIC, 0, len(body), zlib.crc32(body)) + body
+
+
+def test_a_row_scale_code_past_its_grid_or_a_bad_offset_is_a_format_error():
+    t = torch.arange(-8, 8).float().repeat(4, 1) * torch.tensor([[0.5], [0.25], [1.0], [2.0]])
+    blob = P.pack({"w": t}, codec="none")
+    assert P.inspect(blob)[0].encoding == "row-scale"
+
+    def fewer_levels(h):
+        h[0]["palette"] = 8
+
+    with pytest.raises(P.PackFormatError, match="past its grid"):
+        P.unpack(_rewrite(blob, fewer_levels))
+
+    def offset_of_two_bytes(h):
+        h[0]["lengths"][1] = 2
+        h[0]["lengths"][2] += 2
+
+    with pytest.raises(P.PackFormatError, match="4-byte offset"):
+        P.unpack(_rewrite(blob, offset_of_two_bytes))
 
 
 def test_dtypes_other_than_fp32_round_trip():
