@@ -222,7 +222,7 @@ CATALOGUE: tuple[Chapter, ...] = (
         papers="Han et al. 2016 (Deep Compression); Horowitz 2014; Blalock et al. 2020; Gholami et al. 2021; "
         "Hoefler et al. 2021",
         quick_s=57,
-        full_s=300,
+        full_s=193,
     ),
 )
 
