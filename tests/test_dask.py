@@ -7,8 +7,8 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
+from test_series import _notebook  # the fixture-notebook writer (tests/ is on sys.path, as for test_lzss_cuda)
 
 import effdl
 from effdl import cli, distributed, series
@@ -24,24 +24,15 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(series.repo_root()), 
 TIMING = re.compile(r"latency|seconds|_ms\b|_s\b|speedup|per_s|throughput_mbs|time", re.IGNORECASE)
 
 
-def _notebook(path, params, *cells):
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, *(nbformat.v4.new_code_cell(c) for c in cells)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-
-
 @pytest.fixture
 def fixture_series(tmp_path, monkeypatch):
     src = tmp_path / "notebooks"
     src.mkdir()
     record = "import effdl\neffdl.record('{0}.seed', SEED)\neffdl.record('{0}.score', SEED * 10 + BITS)"
-    _notebook(src / "90_good.ipynb", "QUICK = False\nSEED = 0\nBITS = 8", record.format("good"))
-    _notebook(src / "91_other.ipynb", "QUICK = False\nSEED = 0\nBITS = 4", record.format("other"))
+    _notebook(src / "90_good.ipynb", record.format("good"), params="QUICK = False\nSEED = 0\nBITS = 8")
+    _notebook(src / "91_other.ipynb", record.format("other"), params="QUICK = False\nSEED = 0\nBITS = 4")
     # The kernel's parent is the Dask worker process: killing it is a worker dying mid-task, deterministically.
-    _notebook(src / "92_killer.ipynb", "QUICK = False\nSEED = 0", "import os, signal\nos.kill(os.getppid(), 9)")
+    _notebook(src / "92_killer.ipynb", "import os, signal\nos.kill(os.getppid(), 9)")
     chapters = tuple(
         series.Chapter(name, name, "a fixture", "none", 1, 1) for name in ("90_good", "91_other", "92_killer")
     )

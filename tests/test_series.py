@@ -14,9 +14,10 @@ from effdl import series
 from effdl.core.record import MIME_TYPE, records_from_notebook
 
 
-def _notebook(path, *cells):
+def _notebook(path, *cells, params="QUICK = False\nSEED = 0"):
+    """A fixture notebook at ``path``: a title, a papermill ``parameters`` cell holding ``params``, then ``cells``."""
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("QUICK = False\nSEED = 0")
+    params = nbformat.v4.new_code_cell(params)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# fixture"), params, *(nbformat.v4.new_code_cell(c) for c in cells)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

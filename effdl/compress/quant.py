@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
+from torch.nn.utils import prune as torch_prune
 
+from effdl.compress.prune import copy_model, make_permanent_
 from effdl.compress.uniform import (
     GRIDS,
     MAX_BITS,
@@ -71,9 +73,7 @@ def _check_module(model: object) -> None:
 def _check_unmasked(chosen: dict[str, torch.nn.Module], fn: str) -> None:
     """A layer pruned with ``torch.nn.utils.prune`` has no ``weight`` Parameter to parametrize (it is recomputed
     from ``weight_orig * weight_mask``): say how to fold the mask, instead of torch's error."""
-    from torch.nn.utils import prune
-
-    masked = [n for n, m in chosen.items() if prune.is_pruned(m)]
+    masked = [n for n, m in chosen.items() if torch_prune.is_pruned(m)]
     if masked:
         raise ValueError(
             f"{fn} cannot quantize layers that carry pruning masks: {masked}; fold them into the weights first "
@@ -619,8 +619,6 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
         "fbgemm" not in torch.backends.quantized.supported_engines
     ):  # pragma: no cover - every x86/ARM wheel ships one
         raise RuntimeError("this PyTorch build has no quantized CPU engine (fbgemm or qnnpack)")
-    from effdl.compress.prune import copy_model, make_permanent_
-
     # copy_model also copies a pruned model after a training step (plain deepcopy cannot); the masks are folded
     # in (zeros kept) because quantize_dynamic reads ``weight`` as a Parameter.
     q = make_permanent_(copy_model(model))

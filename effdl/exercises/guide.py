@@ -21,8 +21,7 @@ def _sparse_palette_bytes(numel: int, nnz: int, distinct: int, itemsize: int) ->
     dtype = {2: torch.float16, 4: torch.float32, 8: torch.float64}[itemsize]
     t = torch.zeros(numel, dtype=dtype)
     t[:nnz] = (torch.arange(nnz) % distinct + 1).to(dtype)  # ``distinct`` non-zero values, each used
-    parts, _, _ = packfile._encode(t, "sparse-palette")
-    return sum(len(p) for p in parts)
+    return packfile.encoded_size(t, "sparse-palette")
 
 
 @checker

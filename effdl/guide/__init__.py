@@ -15,7 +15,7 @@ Example::
     open("model.effdl", "wb").write(result.blob)
 """
 
-from effdl.guide.packfile import PackFormatError, inspect, load_packed, pack, unpack
+from effdl.guide.packfile import PackFormatError, encoded_size, inspect, load_packed, pack, unpack
 from effdl.guide.pipeline import STEP_KINDS, Stage, Step, energy_uj, parse_step, run_pipeline
 from effdl.guide.report import ModelReport, analyze
 from effdl.guide.study import (
@@ -47,6 +47,7 @@ __all__ = [
     "compress",
     "decide",
     "distinct_stages",
+    "encoded_size",
     "energy_uj",
     "inspect",
     "load_packed",

@@ -42,7 +42,17 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["CODECS", "PackFormatError", "PackedTensor", "inspect", "load_packed", "pack", "unpack"]
+__all__ = [
+    "CODECS",
+    "ENCODINGS",
+    "PackFormatError",
+    "PackedTensor",
+    "encoded_size",
+    "inspect",
+    "load_packed",
+    "pack",
+    "unpack",
+]
 
 MAGIC = b"EFFDLPK1"
 CODECS = ("none", "lzss", "zlib", "lzma")
@@ -172,8 +182,9 @@ def _row_steps(rows: torch.Tensor) -> torch.Tensor | None:
 # Encoding one tensor: every candidate's exact size, the smallest kept
 
 
-def _candidates(t: torch.Tensor) -> list[tuple[int, str]]:
-    """(size in bits, encoding) of each lossless encoding that applies to floating tensor ``t``."""
+def _candidates(t: torch.Tensor) -> tuple[list[tuple[int, str]], tuple[torch.Tensor, torch.Tensor] | None]:
+    """(size in bits, encoding) of each lossless encoding that applies to floating tensor ``t``, and its row grid
+    (:func:`_row_grid`; None when row-scale does not apply), passed on so the encoder need not find it again."""
     n, item = t.numel(), t.element_size() * 8
     flat = t.reshape(-1)
     out = [(n * item, "raw")]
@@ -185,6 +196,7 @@ def _candidates(t: torch.Tensor) -> list[tuple[int, str]]:
         out.append((n + nnz * item, "sparse-raw"))
         k_nz = int(torch.unique(nz).numel())
         out.append((n + k_nz * item + nnz * _index_bits(k_nz), "sparse-palette"))
+    grid = None
     if t.ndim >= 2 and t.shape[0] > 1:
         rows = t.reshape(t.shape[0], -1)
         k_row = max(int(torch.unique(r).numel()) for r in rows)
@@ -193,11 +205,13 @@ def _candidates(t: torch.Tensor) -> list[tuple[int, str]]:
         if grid is not None:
             levels = int(grid[1].max() - grid[1].min()) + 1
             out.append((t.shape[0] * item + 32 + n * _index_bits(levels), "row-scale"))
-    return out
+    return out, grid
 
 
-def _encode(t: torch.Tensor, encoding: str) -> tuple[list[bytes], int, int]:
-    """Streams, index bits and palette size of ``t`` under ``encoding``."""
+def _encode(
+    t: torch.Tensor, encoding: str, grid: tuple[torch.Tensor, torch.Tensor] | None = None
+) -> tuple[list[bytes], int, int]:
+    """Streams, index bits and palette size of ``t`` under ``encoding`` (``grid``: ``t``'s row grid if known)."""
     flat = t.detach().cpu().reshape(-1)
     if encoding == "raw":
         return [_bytes_of(flat)], 0, 0
@@ -215,7 +229,8 @@ def _encode(t: torch.Tensor, encoding: str) -> tuple[list[bytes], int, int]:
         bits = _index_bits(values.numel())
         return [mask_bytes, _bytes_of(values), _pack_codes(codes.numpy(), bits)], bits, int(values.numel())
     if encoding == "row-scale":  # one step per row, the codes offset by the grid's lowest level (an int32)
-        grid = _row_grid(t.detach().cpu())
+        if grid is None:
+            grid = _row_grid(t.detach().cpu())
         if grid is None:
             raise ValueError("row-scale applies only to a tensor whose rows are exact integer grids")
         steps, codes = grid
@@ -235,6 +250,27 @@ def _encode(t: torch.Tensor, encoding: str) -> tuple[list[bytes], int, int]:
     codes = torch.cat([c for _, c in uniques])
     bits = _index_bits(k)
     return [_bytes_of(table), _pack_codes(codes.numpy(), bits)], bits, k
+
+
+def encoded_size(t: torch.Tensor, encoding: str | None = None) -> int:
+    """Bytes tensor ``t`` takes in a packed file before the codec (its streams; the header record aside): under
+    ``encoding`` (one of :data:`ENCODINGS` that applies to ``t``), or under the one :func:`pack` chooses (None).
+
+    Example: ``{e: encoded_size(w, e) for e in applicable}`` shows why a pruned, 16-level weight is stored as
+    ``sparse-palette``."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"t must be a torch.Tensor, got {type(t).__name__}")
+    if encoding is not None and encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS} or None, got {encoding!r}")
+    t = t.detach().cpu()
+    sizes, grid = _candidates(t) if t.is_floating_point() and t.numel() > 0 else ([(0, "raw")], None)
+    applicable = [e for _, e in sizes]
+    if encoding is None:
+        encoding = min(sizes)[1]
+    elif encoding not in applicable:
+        raise ValueError(f"encoding {encoding!r} does not apply to this {t.dtype} tensor; it takes {applicable}")
+    parts, _, _ = _encode(t, encoding, grid)
+    return sum(len(p) for p in parts)
 
 
 def _decode(entry: Mapping[str, object], streams: list[bytes]) -> torch.Tensor:
@@ -387,8 +423,11 @@ def pack(model: nn.Module | Mapping[str, torch.Tensor], *, codec: str = "lzss") 
         if t.dtype not in _NAMES:
             raise ValueError(f"tensor {name!r} has dtype {t.dtype}; packable dtypes: {sorted(_DTYPES)}")
         t = t.detach().cpu()
-        encoding = min(_candidates(t))[1] if t.is_floating_point() and t.numel() > 0 else "raw"
-        parts, bits, k = _encode(t, encoding)
+        encoding, grid = "raw", None
+        if t.is_floating_point() and t.numel() > 0:
+            sizes, grid = _candidates(t)
+            encoding = min(sizes)[1]
+        parts, bits, k = _encode(t, encoding, grid)
         header.append(
             {
                 "name": name,

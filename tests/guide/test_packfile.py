@@ -67,6 +67,27 @@ def test_each_encoding_is_chosen_where_it_is_smallest_and_sizes_are_exact():
     assert info["sparse_pal"].nnz == nnz
     assert info["sparse_pal"].nbytes == 4096 // 8 + 4 * 4 + (nnz * 2 + 7) // 8
     assert _equal(P.unpack(blob), state)
+    # encoded_size: the chosen encoding's bytes are the file's; every other applicable encoding is no smaller
+    for name, t in state.items():
+        assert P.encoded_size(t) == P.encoded_size(t, info[name].encoding) == info[name].nbytes
+        assert P.encoded_size(t, "raw") == t.numel() * 4
+        assert P.encoded_size(t, "palette") >= info[name].nbytes - 1  # bit-exact choice; bytes round per stream
+    assert P.encoded_size(sparse_pal, "sparse-raw") == 4096 // 8 + nnz * 4
+
+
+def test_encoded_size_refuses_what_does_not_apply():
+    g = torch.Generator().manual_seed(3)
+    with pytest.raises(ValueError, match="encoding must be one of"):
+        P.encoded_size(torch.ones(4), "huffman")
+    with pytest.raises(ValueError, match="'row-scale' does not apply"):
+        P.encoded_size(torch.randn(8, 8, generator=g), "row-scale")  # float weights: no grid
+    with pytest.raises(ValueError, match="'sparse-raw' does not apply"):
+        P.encoded_size(torch.ones(8), "sparse-raw")  # no zeros
+    with pytest.raises(ValueError, match="'palette' does not apply"):
+        P.encoded_size(torch.arange(8), "palette")  # integers are stored raw
+    assert P.encoded_size(torch.arange(8)) == 8 * 8
+    with pytest.raises(TypeError, match=r"t must be a torch\.Tensor"):
+        P.encoded_size(np.ones(4))
 
 
 def test_pruned_and_quantized_model_is_much_smaller_and_decodes_to_the_same_outputs():
@@ -95,8 +116,7 @@ def test_per_channel_quantized_weights_store_one_step_per_row():
         assert info[name].encoding == "row-scale" and info[name].bits == 4, info[name]
         assert info[name].nbytes == rows * 4 + 4 + (n * 4 + 7) // 8
         # a row palette stores each row's levels (up to 16 fp32) where row-scale stores one step
-        sizes = {e: b for b, e in P._candidates(w)}
-        assert sizes["row-scale"] < sizes["row-palette"], sizes
+        assert P.encoded_size(w, "row-scale") < P.encoded_size(w, "row-palette")
     assert _equal(P.unpack(blob), m.state_dict())
     x = torch.randn(2, 1, 28, 28)
     assert torch.equal(P.load_packed(blob, m)(x), m(x))
