@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -108,7 +109,9 @@ def parse_step(spec: str | Step) -> Step:
     """``"prune:0.9"`` → ``Step("prune", 0.9)`` (a :class:`Step` passes through)."""
     if isinstance(spec, Step):
         return spec
-    if not isinstance(spec, str) or spec.count(":") != 1:
+    if not isinstance(spec, str):
+        raise TypeError(f"a step must be a 'kind:value' string or a Step, got {type(spec).__name__}: {spec!r}")
+    if spec.count(":") != 1:
         raise ValueError(f"a step must be 'kind:value' with kind in {sorted(STEP_KINDS)}, got {spec!r}")
     kind, value = spec.split(":")
     try:
@@ -350,8 +353,19 @@ def energy_uj(macs_by_module: dict[str, int], bits: dict[str, tuple[int, int]], 
     """Energy of one inference (batch 1) in µJ: every MAC priced by its bit widths (fp32: :data:`FP32_MAC_PJ`;
     integer ``w × a`` bits: :data:`INT8_MAC_PJ` × w·a/64) plus reading the stored file once from DRAM
     (:data:`DRAM_PJ_PER_BYTE` per byte). Decoding the file and activations' traffic are not priced."""
+
+    def count(v: object) -> bool:  # an int (numpy's too), not a bool
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 0
+
+    if not count(file_bytes):
+        raise ValueError(f"file_bytes must be an int >= 0, got {file_bytes!r}")
+    for name, wa in bits.items():
+        if not (isinstance(wa, tuple | list) and len(wa) == 2 and all(count(b) and 1 <= b <= 32 for b in wa)):
+            raise ValueError(f"bits[{name!r}] must be (weight bits, activation bits), ints in 1..32, got {wa!r}")
     total = 0.0
     for name, macs in macs_by_module.items():
+        if not count(macs):
+            raise ValueError(f"macs_by_module[{name!r}] must be an int >= 0, got {macs!r}")
         w, a = bits.get(name, (32, 32))
         total += macs * (FP32_MAC_PJ if (w, a) == (32, 32) else INT8_MAC_PJ * w * a / 64)
     return (total + file_bytes * DRAM_PJ_PER_BYTE) / 1e6
@@ -433,6 +447,8 @@ def run_pipeline(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(steps, str | Step):  # a string would be read one character at a time
+        raise TypeError(f"steps must be a list of steps, e.g. ['prune:0.9', 'qat:4'], got {steps!r}")
     parsed = [parse_step(s) for s in steps]
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int ≥ 1, got {epochs!r}")

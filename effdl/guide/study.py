@@ -66,6 +66,7 @@ def pareto(stages: Sequence[Stage], *, x: str = "file_bytes", accuracy: str = "v
     ``"energy_uj"``) and higher ``accuracy`` (``"val_acc"`` to choose, ``"test_acc"`` to describe), sorted by ``x``."""
     if x not in Stage.__dataclass_fields__ or accuracy not in ("val_acc", "test_acc"):
         raise ValueError(f"x must be a Stage field and accuracy 'val_acc' or 'test_acc', got {x!r}, {accuracy!r}")
+    _check_stages(stages)
     pts = distinct_stages(stages)
     idx = F.pareto_front([(float(getattr(s, x)), float(getattr(s, accuracy))) for s in pts])
     return [pts[i] for i in idx]
@@ -102,12 +103,27 @@ class Advice:
         )
 
 
+def _check_stages(stages: object) -> None:
+    if isinstance(stages, str | bytes) or not isinstance(stages, Sequence):
+        raise TypeError(
+            f"stages must be a list of Stage (from run_pipeline/run_pipelines), got {type(stages).__name__}"
+        )
+    wrong = [type(s).__name__ for s in stages if not isinstance(s, Stage)]
+    if wrong:
+        raise TypeError(f"stages must hold only Stage objects, got {wrong[0]}")
+
+
+def _check_max_drop(max_drop: object) -> None:
+    if not isinstance(max_drop, int | float) or isinstance(max_drop, bool) or not 0 <= max_drop < 1:
+        raise ValueError(f"max_drop must be a fraction in [0, 1), got {max_drop!r}")
+
+
 def decide(stages: Sequence[Stage], *, max_drop: float = 0.02, goals: Sequence[str] = tuple(GOALS)) -> list[Advice]:
     """Per goal of :data:`GOALS`, the stage that minimizes it among those whose validation accuracy is at most
     ``max_drop`` (a fraction) below the unchanged model's (the stage with no steps). Ties: fewer steps, then
     higher validation accuracy."""
-    if not isinstance(max_drop, int | float) or isinstance(max_drop, bool) or not 0 <= max_drop < 1:
-        raise ValueError(f"max_drop must be a fraction in [0, 1), got {max_drop!r}")
+    _check_max_drop(max_drop)
+    _check_stages(stages)
     pts = distinct_stages(stages)
     refs = [s for s in pts if not s.steps]
     if not refs:
@@ -258,8 +274,11 @@ def compress(
 
     ``model`` is not changed. ``test``, if given, is only evaluated and reported. If no stage meets the constraint,
     the unchanged model is returned (its stage has no steps)."""
+    if not isinstance(model, nn.Module):  # checked before any pipeline runs, not after minutes of fine-tuning
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if target not in GOALS:
         raise ValueError(f"target must be one of {sorted(GOALS)}, got {target!r}")
+    _check_max_drop(max_drop)
     if not candidates:
         raise ValueError("candidates must hold at least one pipeline, e.g. [('prune:0.9', 'qat:4')]")
     stages, models = run_pipelines(

@@ -1,6 +1,7 @@
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -46,6 +47,8 @@ def test_steps_parse_and_validate():
     ]:
         with pytest.raises(ValueError, match=match):
             PL.parse_step(bad)
+    with pytest.raises(TypeError, match="a step must be a 'kind:value' string or a Step, got int"):
+        PL.parse_step(5)
 
 
 def test_quantization_comes_last(trained, digits):
@@ -109,6 +112,16 @@ def test_energy_model():
     # an int8 × int8 MAC costs 0.23 pJ, a 4 × 8-bit one half of that
     assert PL.energy_uj({"a": 100}, {"a": (8, 8)}, 0) == pytest.approx(23 / 1e6)
     assert PL.energy_uj({"a": 100}, {"a": (4, 8)}, 0) == pytest.approx(11.5 / 1e6)
+    assert PL.energy_uj({"a": np.int64(100)}, {"a": [4, 8]}, np.int64(0)) == pytest.approx(11.5 / 1e6)
+    for args, match in [
+        (({"a": 100}, {}, -1), "file_bytes must be an int >= 0"),
+        (({"a": 100}, {}, 1.5), "file_bytes must be an int >= 0"),
+        (({"a": -3}, {}, 0), r"macs_by_module\['a'\] must be an int >= 0"),
+        (({"a": 100}, {"a": (3,)}, 0), r"bits\['a'\] must be \(weight bits, activation bits\)"),
+        (({"a": 100}, {"a": (0, 8)}, 0), r"bits\['a'\] must be"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            PL.energy_uj(*args)
 
 
 def test_decide_pareto_and_compress(trained, digits):
@@ -138,6 +151,21 @@ def test_decide_pareto_and_compress(trained, digits):
         guide.decide(result.stages, max_drop=2)
     with pytest.raises(ValueError, match="unchanged model"):
         guide.decide(result.stages[1:])
+    with pytest.raises(TypeError, match="stages must hold only Stage objects, got dict"):
+        guide.decide([{"steps": ()}])
+    with pytest.raises(TypeError, match="stages must be a list of Stage"):
+        guide.pareto(5)
+
+
+def test_bad_arguments_are_refused_before_any_pipeline_runs(trained, digits, monkeypatch):
+    train, val, _ = digits
+    monkeypatch.setattr(PL, "fit", lambda *a, **k: pytest.fail("a pipeline ran before the arguments were checked"))
+    with pytest.raises(ValueError, match=r"max_drop must be a fraction in \[0, 1\), got -1"):
+        guide.compress(trained, train, val, max_drop=-1, progress=False)
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module, got str"):
+        guide.compress("model", train, val, progress=False)
+    with pytest.raises(TypeError, match="steps must be a list of steps"):
+        guide.run_pipeline(trained, "prune:0.5", train, val, progress=False)
 
 
 def evaluate_acc(model, data_):
