@@ -29,6 +29,7 @@ __all__ = [
     "progress_enabled",
     "resolve_device",
     "seed_everything",
+    "tensor_pair",
 ]
 
 LossFn = Callable[..., torch.Tensor]  # loss(outputs, targets) or loss(outputs, targets, inputs)
@@ -123,6 +124,20 @@ def _wants_inputs(loss: Callable) -> bool:
     return len(positional) >= 3
 
 
+def tensor_pair(data: object, name: str = "data") -> object:
+    """An ``(inputs, targets)`` tuple of tensors as a ``TensorDataset`` (their first dimensions must agree: a
+    ``ValueError`` naming ``name`` otherwise, not torch's bare assertion); anything else is returned as it is."""
+    if isinstance(data, tuple) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
+        inputs, targets = data
+        if inputs.dim() == 0 or targets.dim() == 0 or len(inputs) != len(targets):
+            raise ValueError(
+                f"{name}'s inputs and targets must have the same length (first dimension), got shapes "
+                f"{tuple(inputs.shape)} and {tuple(targets.shape)}"
+            )
+        return TensorDataset(inputs, targets)
+    return data
+
+
 def as_loader(
     data: Data, *, batch_size: int = 128, shuffle: bool = False, seed: int | None = None, name: str = "data"
 ) -> Iterable:
@@ -130,8 +145,7 @@ def as_loader(
     (shuffled with a generator seeded by ``seed`` when ``shuffle``). ``name`` is the argument named in errors."""
     if isinstance(data, DataLoader):
         return data
-    if isinstance(data, tuple) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
-        data = TensorDataset(*data)
+    data = tensor_pair(data, name)
     if isinstance(data, Dataset):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")

@@ -151,6 +151,12 @@ def test_wrong_input_shape_and_labels_are_explained():
         fit(nn.Linear(2, 2), (x, y), progress=False)
     with pytest.raises(TypeError, match="train must be a DataLoader"):
         fit(nn.Linear(2, 3), [1, 2, 3], progress=False)
+    with pytest.raises(
+        ValueError, match=r"train's inputs and targets must have the same length.*\(16, 2\) and \(15,\)"
+    ):
+        fit(nn.Linear(2, 3), (x, y[:15]), progress=False)
+    with pytest.raises(ValueError, match="data's inputs and targets must have the same length"):
+        evaluate(nn.Linear(2, 3), (x, torch.tensor(1)))
     with pytest.raises(TypeError, match="model must be"):
         fit("model", (x, y))
     with pytest.raises(ValueError, match=r"no CUDA device|device"):

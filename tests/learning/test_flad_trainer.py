@@ -133,6 +133,7 @@ def test_bad_input_raises_naming_the_argument():
         (dict(auxiliaries=toy_data(10, 1)), TypeError, "auxiliaries must be a list"),
         (dict(auxiliaries=[torch.ones(3)]), TypeError, r"auxiliaries\[0\]"),
         (dict(target=[1, 2]), TypeError, "target must be"),
+        (dict(target=(torch.ones(4, 2), torch.zeros(3))), ValueError, "target's inputs and targets must have the same"),
     ]
     for kwargs, exc, msg in cases:
         args = {"model": model, "target": target, "auxiliaries": auxes, **kwargs}

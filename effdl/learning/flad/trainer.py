@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset, TensorDataset, default_collate
 
 from effdl.core.checks import is_int, positive_int
-from effdl.core.train import EvalResult, evaluate, progress_enabled, resolve_device
+from effdl.core.train import EvalResult, evaluate, progress_enabled, resolve_device, tensor_pair
 from effdl.learning.flad.bandits import Strategy, make_strategy
 from effdl.learning.flad.reward import RewardSmoother, check_beta, gradient_alignment, resolve_reward_params
 
@@ -96,8 +96,7 @@ class _Batches:
 
 
 def _as_dataset(data: Any, name: str) -> Dataset:
-    if isinstance(data, tuple) and len(data) == 2 and all(isinstance(t, Tensor) for t in data):
-        data = TensorDataset(*data)
+    data = tensor_pair(data, name)
     if not isinstance(data, Dataset) or not hasattr(data, "__len__"):
         raise TypeError(f"{name} must be a sized Dataset or an (inputs, targets) tuple of tensors, "
                         f"got {type(data).__name__}")  # fmt: skip
