@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
+from effdl.core.checks import is_int
 from effdl.core.train import Data, History, fit
 
 __all__ = ["DistillationLoss", "HintProjection", "distill", "kd_loss", "soften"]
@@ -71,6 +72,21 @@ def _check_logits(name: str, logits: object) -> Tensor:
     if logits.dim() < 1 or logits.shape[-1] < 1 or not logits.is_floating_point():
         raise ValueError(f"{name} must be float logits of shape (..., C), got {logits.dtype} {tuple(logits.shape)}")
     return logits
+
+
+def _check_flag(name: str, value: object) -> bool:
+    # bool("no") is True: a truthy string would silently switch the option on
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
+
+
+def _check_shape(name: str, shape: object) -> tuple[int, ...]:
+    if isinstance(shape, str | bytes) or not isinstance(shape, Sequence) or len(shape) == 0:
+        raise TypeError(f"{name} must be a non-empty tuple of ints (a feature shape without the batch), got {shape!r}")
+    if not all(is_int(d) and d >= 1 for d in shape):
+        raise ValueError(f"{name} must hold positive ints, got {tuple(shape)}")
+    return tuple(int(d) for d in shape)
 
 
 def _logits_of(out: Any) -> Tensor:
@@ -118,6 +134,8 @@ def kd_loss(
         raise ValueError(
             f"student_logits and teacher_logits must have the same shape, got {tuple(s.shape)} and {tuple(t.shape)}"
         )
+    if s.numel() == 0:  # the batch means would be 0/0 = NaN
+        raise ValueError(f"student_logits must hold at least one example, got shape {tuple(s.shape)}")
     T, alpha = _check_T(T), _check_alpha(alpha)
     s2, t2 = s.reshape(-1, s.shape[-1]), t.detach().reshape(-1, t.shape[-1]).to(s.dtype)
     soft = F.kl_div(
@@ -134,6 +152,15 @@ def kd_loss(
             f"targets must have shape {tuple(s.shape[:-1])} for logits of shape {tuple(s.shape)}, "
             f"got {tuple(targets.shape)}"
         )
+    if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
+        raise TypeError(f"targets must be integer class indices (int64), got dtype {targets.dtype}")
+    # Checked here: cross_entropy raises an IndexError on CPU and a device-side assert on CUDA. -100 is its
+    # default ignore_index, a valid "no label" marker.
+    n_classes = s.shape[-1]
+    out_of_range = ((targets < 0) & (targets != -100)) | (targets >= n_classes)
+    if bool(out_of_range.any()):
+        bad = targets[out_of_range]
+        raise ValueError(f"targets must be class indices in 0..{n_classes - 1}, got {bad.unique()[:5].tolist()}")
     hard = F.cross_entropy(s2, targets.reshape(-1))
     # alpha = 0 must give exactly the cross-entropy (no 0 · KL rounding noise), alpha = 1 exactly the soft term.
     if alpha == 0.0:
@@ -157,7 +184,8 @@ class HintProjection(nn.Module):
 
     def __init__(self, student_shape: tuple[int, ...], teacher_shape: tuple[int, ...]) -> None:
         super().__init__()
-        self.student_shape, self.teacher_shape = tuple(student_shape), tuple(teacher_shape)
+        self.student_shape = _check_shape("student_shape", student_shape)
+        self.teacher_shape = _check_shape("teacher_shape", teacher_shape)
         self.proj: nn.Module
         if len(self.student_shape) == 3 and len(self.teacher_shape) == 3:
             self.proj = nn.Conv2d(self.student_shape[0], self.teacher_shape[0], kernel_size=1)
@@ -233,8 +261,8 @@ class DistillationLoss(nn.Module):
             raise TypeError(f"teacher must be a torch.nn.Module, got {type(teacher).__name__}")
         self.T, self.alpha = _check_T(T), _check_alpha(alpha)
         self.hint_weight = _check_weight("hint_weight", hint_weight)
-        self.eval_ce = bool(eval_ce)
-        self.cache_teacher = bool(cache_teacher)
+        self.eval_ce = _check_flag("eval_ce", eval_ce)
+        self.cache_teacher = _check_flag("cache_teacher", cache_teacher)
         self._cache: dict[bytes, Tensor] = {}
         # Kept outside the module tree: fit() trains every parameter of an nn.Module loss, never the teacher's.
         self.__dict__["teacher"] = teacher

@@ -122,15 +122,24 @@ class SVD(NamedTuple):
 def _matrix(x: object) -> Tensor:
     """The matrix whose spectrum :func:`singular_values` reports (float64, detached)."""
     if isinstance(x, nn.Linear):
-        return x.weight.detach().double()
-    if isinstance(x, nn.Conv2d):
+        m = x.weight.detach().double()
+    elif isinstance(x, nn.Conv2d):
         w = x.weight.detach().double()
-        return w.reshape(w.shape[0], -1)  # output-channel unfolding (T, S·kh·kw)
-    if isinstance(x, Tensor):
+        m = w.reshape(w.shape[0], -1)  # output-channel unfolding (T, S·kh·kw)
+    elif isinstance(x, Tensor):
         if x.dim() != 2:
             raise ValueError(f"a tensor given for its singular values must be 2-D, got shape {tuple(x.shape)}")
-        return x.detach().double()
-    raise TypeError(f"layer must be an nn.Linear, an nn.Conv2d or a 2-D Tensor, got {type(x).__name__}")
+        m = x.detach().double()
+    else:
+        raise TypeError(f"layer must be an nn.Linear, an nn.Conv2d or a 2-D Tensor, got {type(x).__name__}")
+    return _finite(m)
+
+
+def _finite(m: Tensor, name: str = "layer") -> Tensor:
+    # torch.linalg's SVD fails with a bare LinAlgError ("failed to converge") on NaN/inf entries
+    if not torch.isfinite(m).all():
+        raise ValueError(f"{name} weight must hold finite values only (no NaN/inf) to be decomposed")
+    return m
 
 
 def singular_values(layer: nn.Module | Tensor) -> Tensor:
@@ -155,6 +164,8 @@ def _check_spectrum(values: object) -> Tensor:
     s = values.detach().double()
     if not torch.isfinite(s).all() or (s < 0).any():
         raise ValueError("singular_values must be finite and >= 0")
+    if (s[1:] > s[:-1]).any():  # the energy rule reads a prefix: an unsorted spectrum gives a wrong rank silently
+        raise ValueError("singular_values must be sorted descending, as torch.linalg.svdvals returns them")
     return s
 
 
@@ -289,7 +300,7 @@ def tucker2_conv(
     """
     _check_conv(conv)
     _one_of(ranks, energy, "ranks")
-    w = conv.weight.detach().double()
+    w = _finite(conv.weight.detach().double(), "conv")
     t, s, kh, kw = w.shape
     hi_in, hi_out = min(s, t * kh * kw), min(t, s * kh * kw)
     if ranks is not None:
@@ -354,7 +365,7 @@ def spatial_conv(conv: nn.Conv2d, *, rank: int | None = None, energy: float | No
     if conv.padding_mode != "zeros":
         # splitting the kernel splits the padding too; only zero padding commutes with that
         raise ValueError(f"conv.padding_mode must be 'zeros' for spatial separation, got {conv.padding_mode!r}")
-    w = conv.weight.detach().double()
+    w = _finite(conv.weight.detach().double(), "conv")
     t, s, kh, kw = w.shape
     U, S, Vh = torch.linalg.svd(_spatial_matrix(w), full_matrices=False)
     k = _check_rank(rank, min(s * kh, t * kw)) if rank is not None else rank_for_energy(S, energy)  # type: ignore[arg-type]
@@ -816,13 +827,23 @@ def compare_conv_factorizations(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(variants, Mapping) or not variants:
         raise ValueError(f"variants must be a non-empty dict {{label: (method, rank)}}, got {variants!r}")
+    if not isinstance(fine_tune, Mapping):
+        raise TypeError(f"fine_tune must be a dict of effdl.fit keyword arguments, got {type(fine_tune).__name__}")
+    if not isinstance(inputs, Tensor) or inputs.dim() < 1 or inputs.shape[0] < 1:
+        raise ValueError("inputs must be a tensor batch (B, ...) with B >= 1, to count FLOPs and time the models")
+    # Every variant is checked before the control's fine-tuning, so a bad last variant fails in seconds, not after
+    # all the training before it.
+    modules = dict(model.named_modules())
     for label, spec in variants.items():
         if not isinstance(spec, tuple | list) or len(spec) != 2:
             raise ValueError(f"variants[{label!r}] must be a pair (method, rank), got {spec!r}")
-        _check_method(spec[0])
-    if not isinstance(inputs, Tensor) or inputs.dim() < 1 or inputs.shape[0] < 1:
-        raise ValueError("inputs must be a tensor batch (B, ...) with B >= 1, to count FLOPs and time the models")
-    _select(model, [layer], variants[next(iter(variants))][0])  # the layer exists and can be factorized
+        method, rank = _check_method(spec[0]), spec[1]
+        try:
+            for name in _select(model, [layer], method):  # the layer exists and this method factorizes it
+                if not isinstance(rank, Mapping):  # a per-layer dict is checked by factorize_ itself
+                    factorized_params(modules[name], rank, method=method)  # the rank is in range for it
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"variants[{label!r}]: {err}") from None
 
     dense_acc = 100 * evaluate(model, test).accuracy
     control = copy.deepcopy(model)  # the control: the dense model fine-tuned exactly like the factorized ones

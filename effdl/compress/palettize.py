@@ -149,6 +149,9 @@ def _check_model(model: object) -> nn.Module:
 def _plan(model: nn.Module, bits: int | dict[str, int], layers: list[str] | tuple[str, ...] | None) -> dict[str, int]:
     """Layer name -> bit-width for every layer to palettize, validated."""
     available = [name for name, m in model.named_modules() if isinstance(m, _LAYER_TYPES)]
+    if not available:
+        # otherwise the call silently does nothing (palettize_ returns {}), which hides a wrong model
+        raise ValueError("model has no nn.Conv2d or nn.Linear layer to palettize")
     if layers is None:
         chosen = list(bits) if isinstance(bits, dict) else available
     elif isinstance(layers, str) or not all(isinstance(n, str) for n in layers):

@@ -75,6 +75,8 @@ def _resolve_layers(model: nn.Module, layers: Iterable[str] | None) -> list[str]
         return available
     if isinstance(layers, str):
         layers = [layers]
+    if not isinstance(layers, Iterable):
+        raise TypeError(f"layers must be None, a layer name or a list of layer names, got {layers!r}")
     names = list(layers)
     if not names:
         raise ValueError(f"layers must name at least one layer, got an empty list; available: {available}")
@@ -304,10 +306,15 @@ def soft_range_slope(w: torch.Tensor, alpha: float) -> tuple[float, float]:
         raise TypeError(f"w must be a non-empty floating-point torch.Tensor, got {w!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha):
         raise ValueError(f"alpha must be a finite real number, got {alpha!r}")
+    if not torch.isfinite(w).all():  # the soft max/min and the slope would be NaN, which compares False
+        raise ValueError("w must hold finite values only (no NaN/inf)")
     a = torch.tensor(alpha, requires_grad=True)
     smax, smin = SoftMinMaxRegularizer.soft_max_min(w.detach(), a)
     (slope,) = torch.autograd.grad(smax - smin, a)
     return (smax - smin).item(), slope.item()
+
+
+_MAX_ALPHA_GRID = 1_000_000
 
 
 def alpha_balance(w: torch.Tensor, *, step: float = 0.25, stop: float = 100.0) -> float:
@@ -316,6 +323,12 @@ def alpha_balance(w: torch.Tensor, *, step: float = 0.25, stop: float = 100.0) -
     where gradient descent would leave ``α`` if it started below. Raises ``ValueError`` if no grid point does."""
     if not (isinstance(step, numbers.Real) and isinstance(stop, numbers.Real)) or not 0 < step < stop:
         raise ValueError(f"need 0 < step < stop, got step={step!r}, stop={stop!r}")
+    if not math.isfinite(stop) or stop / step > _MAX_ALPHA_GRID:
+        # every grid point is an autograd pass: an infinite or huge grid would overflow or run for hours
+        raise ValueError(
+            f"need a finite stop and at most {_MAX_ALPHA_GRID:,} grid points (stop / step), "
+            f"got step={step!r}, stop={stop!r}"
+        )
     n = math.ceil(stop / step)
     for k in range(1, n):
         a = k * step
@@ -363,7 +376,12 @@ def ptq_metric(bits: int, grid: str = "full", *, per_channel: bool = True) -> st
     (symmetric, ``2**bits − 1`` levels: ternary at 2 bits), ``"affine"`` (``min..max`` with a zero point),
     ``"midrise"`` (symmetric, ``2**bits`` levels, no zero); see :mod:`effdl.compress.uniform`.
     """
-    name = f"ptq{bits}_{grid}_{'channel' if per_channel else 'tensor'}"
+    # the name pattern alone would accept bits="2" or "02", and any truthy per_channel
+    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
+        raise TypeError(f"bits must be an int in 1..16, got {bits!r}")
+    if not isinstance(per_channel, bool):
+        raise TypeError(f"per_channel must be a bool, got {per_channel!r}")
+    name = f"ptq{int(bits)}_{grid}_{'channel' if per_channel else 'tensor'}"
     _ptq_config(name, "ptq_metric(...)")
     return name
 
@@ -604,6 +622,8 @@ def compare_regularizers(
     if len(ptq_configs) != len(ptq_list):
         raise ValueError(f"ptq has duplicates: {ptq_list}")
     kmeans_list = _check_bit_list("kmeans_bits", kmeans_bits, 8)
+    if layers is not None and not isinstance(layers, str | Iterable):
+        raise TypeError(f"layers must be None, a layer name or a list of layer names, got {layers!r}")
     layer_arg = None if layers is None else ([layers] if isinstance(layers, str) else list(layers))
 
     metrics = ["fp", *ptq_list, *(f"kmeans{b}" for b in kmeans_list)]

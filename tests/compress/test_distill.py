@@ -110,6 +110,23 @@ def test_bad_inputs_raise_clear_errors():
         kd_loss(s, s, None, alpha=0.5)
     with pytest.raises(TypeError, match="T"):
         kd_loss(s, s, y, T="4")
+    with pytest.raises(TypeError, match=r"targets must be integer class indices \(int64\), got dtype torch\.float32"):
+        kd_loss(s, s, y.float())
+    with pytest.raises(ValueError, match=r"targets must be class indices in 0\.\.2, got \[3\]"):
+        kd_loss(s, s, torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"targets must be class indices in 0\.\.2, got \[-2\]"):
+        kd_loss(s, s, torch.tensor([-2, 1]))
+    assert torch.isfinite(kd_loss(s, s, torch.tensor([-100, 1]), alpha=0.0))  # cross_entropy's ignore_index
+    with pytest.raises(ValueError, match="student_logits must hold at least one example"):
+        kd_loss(torch.zeros(0, 3), torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"student_shape must hold positive ints, got \(-1,\)"):
+        HintProjection((-1,), (3,))
+    with pytest.raises(TypeError, match="teacher_shape must be a non-empty tuple of ints"):
+        HintProjection((4,), "abc")
+    with pytest.raises(TypeError, match="eval_ce must be a bool, got 'no'"):
+        DistillationLoss(tiny_teacher(), eval_ce="no")
+    with pytest.raises(TypeError, match="cache_teacher must be a bool"):
+        DistillationLoss(tiny_teacher(), cache_teacher=1)
     x, yy = blobs(8)
     teacher, student = tiny_teacher(), tiny_student()
     with pytest.raises(ValueError, match=r"hint layer 'features\.9' is not a module of the student.*'0', '1', '2'"):

@@ -127,6 +127,17 @@ def test_bad_spectra_are_rejected():
         rank_for_energy(torch.tensor([1.0]), "0.5")
     with pytest.raises(TypeError, match="2-D Tensor"):
         singular_values(nn.ReLU())
+    with pytest.raises(ValueError, match="sorted descending"):
+        rank_for_energy(torch.tensor([1.0, 2.0, 3.0]), 0.5)
+    with pytest.raises(ValueError, match=r"layer weight must hold finite values only \(no NaN/inf\)"):
+        singular_values(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]))
+    broken = nn.Conv2d(2, 2, 3)
+    with torch.no_grad():
+        broken.weight[0, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match="conv weight must hold finite values only"):
+        tucker2_conv(broken, ranks=1)
+    with pytest.raises(ValueError, match="conv weight must hold finite values only"):
+        spatial_conv(broken, rank=1)
 
 
 # ---------------------------------------------------------------------------------------------------------

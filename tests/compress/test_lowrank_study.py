@@ -83,3 +83,13 @@ def test_bad_arguments_are_named():
         )
     with pytest.raises(ValueError, match="not a module"):
         compare_conv_factorizations(model, data, data, layer="9", variants=VARIANTS, fine_tune=FT, inputs=data[0])
+    with pytest.raises(TypeError, match=r"fine_tune must be a dict of effdl\.fit keyword arguments, got str"):
+        compare_conv_factorizations(model, data, data, layer="2", variants=VARIANTS, fine_tune="x", inputs=data[0])
+    # a bad later variant fails before any fine-tuning, naming the variant
+    bad = {**VARIANTS, "too big": ("spatial", 10**6)}
+    with pytest.raises(ValueError, match=r"variants\['too big'\]: rank must be an int in 1\.\."):
+        compare_conv_factorizations(model, data, data, layer="2", variants=bad, fine_tune=FT, inputs=data[0])
+    with pytest.raises(TypeError, match=r"variants\['svd'\]: .*holds no layer that method='svd' factorizes"):
+        compare_conv_factorizations(
+            model, data, data, layer="2", variants={**VARIANTS, "svd": ("svd", 2)}, fine_tune=FT, inputs=data[0]
+        )

@@ -127,3 +127,7 @@ def test_bad_inputs():
         kmeans_1d(torch.ones(3), 2, init="random")
     with pytest.raises(TypeError, match="floating-point"):
         kmeans_1d(torch.ones(3, dtype=torch.int64), 2)
+    with pytest.raises(ValueError, match=r"no nn\.Conv2d or nn\.Linear layer"):
+        palettize_(nn.Sequential(nn.ReLU()), bits=2)
+    with pytest.raises(ValueError, match=r"no nn\.Conv2d or nn\.Linear layer"):
+        palettized_bits(nn.Sequential(nn.ReLU()), bits=2)

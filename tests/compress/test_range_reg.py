@@ -14,9 +14,11 @@ from effdl.compress.range_reg import (
     MarginRegularizer,
     R2Comparison,
     SoftMinMaxRegularizer,
+    alpha_balance,
     compare_regularizers,
     ptq_metric,
     range_ratio,
+    soft_range_slope,
 )
 
 
@@ -266,6 +268,14 @@ def test_bad_inputs():
         SoftMinMaxRegularizer(lin, alpha_init=float("inf"))
     with pytest.raises(ValueError, match=r"Conv2d or nn\.Linear"):
         LInfRegularizer(nn.ReLU())
+    with pytest.raises(TypeError, match="layers must be None, a layer name or a list of layer names, got 3"):
+        MarginRegularizer(lin, layers=3)
+    with pytest.raises(ValueError, match=r"w must hold finite values only \(no NaN/inf\)"):
+        soft_range_slope(torch.tensor([float("nan"), 1.0]), 1.0)
+    with pytest.raises(ValueError, match="need a finite stop"):
+        alpha_balance(torch.randn(8), stop=float("inf"))
+    with pytest.raises(ValueError, match=r"at most 1,000,000 grid points"):
+        alpha_balance(torch.randn(8), step=1e-9, stop=100.0)
     reg = LInfRegularizer(nn.Sequential(lin, nn.ReLU(), _linear([[1.0, 1.0]])), layers=["2"])
     with pytest.raises(ValueError, match="missing from the model passed to forward"):
         reg(nn.Sequential(lin))
@@ -396,6 +406,10 @@ def test_ptq_metric_names():
         ptq_metric(2, "ternary")
     with pytest.raises(ValueError, match=r"bits in 1\.\.16"):
         ptq_metric(17)
+    with pytest.raises(TypeError, match=r"bits must be an int in 1\.\.16, got '2'"):
+        ptq_metric("2")
+    with pytest.raises(TypeError, match="per_channel must be a bool, got 'no'"):
+        ptq_metric(2, per_channel="no")
 
 
 def test_compare_regularizers_grids_are_the_quantizers_own():
@@ -461,5 +475,7 @@ def test_compare_regularizers_bad_inputs():
         compare_regularizers(_toy_model, data, data, kmeans_bits=[9], **ok)
     with pytest.raises(ValueError, match="unknown layer 'nope'"):
         compare_regularizers(_toy_model, data, data, layers=["nope"], **ok)
+    with pytest.raises(TypeError, match="layers must be None, a layer name or a list of layer names, got 3"):
+        compare_regularizers(_toy_model, data, data, layers=3, **ok)
     with pytest.raises(TypeError, match=r"variants\['bad'\]\(model\) must return a callable regularizer"):
         compare_regularizers(_toy_model, data, data, **(ok | {"variants": {"bad": lambda m: 1.0}}))

@@ -203,6 +203,25 @@ def test_search_argument_errors_name_the_argument():
         sbs.uniform_config(model, data, bits=4, prune=1.0)
     with pytest.raises(ValueError, match="bits"):
         sbs.uniform_config(model, data, bits=0)
+    with pytest.raises(ValueError, match=r"data must hold at least one example, got a batch of shape \(0, 1, 8, 8\)"):
+        sbs.uniform_config(model, torch.zeros(0, 1, 8, 8), bits=4)
+    # the building blocks: a zero step or temperature would give NaN codes or gradients
+    with pytest.raises(ValueError, match="s must be a finite number > 0, got 0"):
+        sbs.discretize(torch.rand(4), 0)
+    with pytest.raises(ValueError, match="tau must be a finite number > 0, got -1"):
+        sbs.gate(torch.tensor(1.0), torch.tensor(0.0), tau=-1)
+    with pytest.raises(TypeError, match=r"z must be a torch\.Tensor"):
+        sbs.decompose([0.5])
+    with pytest.raises(ValueError, match="tau must be a finite number > 0, got 0"):
+        sbs.SBSWeight(torch.randn(8, 4), (2, 4), group_size=None, tau=0)
+    with pytest.raises(ValueError, match="tau must be a finite number > 0, got 0"):
+        sbs.SBSAct((2, 4), tau=0)
+    with pytest.raises(ValueError, match="group_size must divide the weight's 8 output channels, got group_size=3"):
+        sbs.SBSWeight(torch.randn(8, 4), (2, 4), group_size=3, tau=0.5)
+    with pytest.raises(ValueError, match="group_size must be an int >= 1, got 0"):
+        sbs.SBSWeight(torch.randn(8, 4), (2, 4), group_size=0, tau=0.5)
+    with pytest.raises(TypeError, match=r"w must be a non-empty floating-point .*got torch\.float32 \(0, 4\)"):
+        sbs.SBSWeight(torch.randn(0, 4), (2, 4), group_size=None, tau=0.5)
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -63,6 +63,14 @@ def test_best_under_budget_chooses_on_validation() -> None:
         sbs.best_under_budget([a], 0)
     with pytest.raises(ValueError, match="max_drop"):
         sbs.most_compressed_within([a], 0.9, 1.5)
+    with pytest.raises(ValueError, match=r"max_drop must be a fraction in \[0, 1\), got '0\.1'"):
+        sbs.most_compressed_within([a], 0.9, "0.1")
+    with pytest.raises(ValueError, match=r"reference_val must be an accuracy fraction in \[0, 1\], got nan"):
+        sbs.most_compressed_within([a], float("nan"), 0.01)
+    with pytest.raises(TypeError, match="points must be a sequence of SBSPoint"):
+        sbs.best_under_budget(None, 100)
+    with pytest.raises(TypeError, match="points must hold SBSPoint entries"):
+        sbs.best_under_budget(["a"], 100)
 
     u1 = dataclasses.replace(a, method="uniform", label="u1", test_accuracy=0.90)
     u2 = dataclasses.replace(b, method="uniform", label="u2", test_accuracy=0.85)
@@ -76,6 +84,10 @@ def test_best_under_budget_chooses_on_validation() -> None:
         sbs.compare_at_budget({0: ([a], [u1])}, 60)
     with pytest.raises(ValueError, match="method"):
         cmp.mean("both")
+    with pytest.raises(ValueError, match=r"runs\[0\] has no uniform points"):
+        sbs.compare_at_budget({0: ([a], [])}, 100)
+    with pytest.raises(ValueError, match=r"runs\[0\] must be a pair \(sbs_points, uniform_points\)"):
+        sbs.compare_at_budget({0: [a]}, 100)
 
 
 def test_bad_input() -> None:
@@ -84,6 +96,13 @@ def test_bad_input() -> None:
         sbs.lam_sweep(model, data, data, data, [])
     with pytest.raises(ValueError, match=r"\(bits, prune\)"):
         sbs.uniform_sweep(model, data, data, data, [4])
+    # a bad last entry fails before any run (these would otherwise train first)
+    with pytest.raises(ValueError, match=r"lams entries \(λ\) must be a number >= 0, got -1"):
+        sbs.lam_sweep(model, data, data, data, [0.1, -1])
+    with pytest.raises(ValueError, match=r"bits must be an int in 1\.\.16, got 0"):
+        sbs.uniform_sweep(model, data, data, data, [(4, 0.0), (0, 0.0)])
+    with pytest.raises(ValueError, match=r"prune must be a fraction in \[0, 1\), got 2"):
+        sbs.uniform_label(4, 2)
     with pytest.raises(ValueError, match="search_epochs"):
         sbs.compress_sbs(model, data, data, data, lam=0.1, search_epochs=0)
     with pytest.raises(ValueError, match="runs"):

@@ -279,6 +279,14 @@ def test_to_reach_loss_at_and_the_compute_optimal_choice() -> None:
         scaling.loss_at(small, 1, x="time")
     with pytest.raises(TypeError, match="curve must be an LMCurve"):
         scaling.steps_to_reach({"val_bpc": [1.0]}, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"target must be a number \(bits/char\), got '3\.4'"):
+        scaling.to_reach(big, "3.4")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"target must be a finite number \(bits/char\), got nan"):
+        scaling.steps_to_reach(big, math.nan)
+    with pytest.raises(ValueError, match="budget must be a number >= 0, got nan"):
+        scaling.loss_at(small, math.nan)
+    with pytest.raises(ValueError, match="budget must be a number >= 0, got -1"):
+        scaling.best_at_budget(curves, -1)
 
 
 # ---------------------------------------------------------------------------------------------------- compression

@@ -573,6 +573,8 @@ def test_simulate_is_deterministic_on_a_few_dozen_ops():
         (lambda: Accelerator(value_bytes=0), ValueError, "value_bytes"),
         (lambda: edram.retention_at(100, halving_c=0), ValueError, "halving_c"),
         (lambda: edram.retention_at(math.inf), ValueError, "temperature_c"),
+        (lambda: edram.retention_at(-1e6), ValueError, "temperature_c=-1000000.0 is .* halvings below reference_c"),
+        (lambda: edram.retention_at(20, reference_c=math.inf), ValueError, "reference_c must be a finite number"),
         (lambda: edram.trace(two_linear(), (4,), batch=0), ValueError, "batch"),
         (lambda: edram.trace(two_linear(), (4,), batch=2.0), TypeError, "batch"),
         (lambda: edram.trace(two_linear(), (0,)), ValueError, "input_shape"),

@@ -459,6 +459,17 @@ def test_bad_input_types_raise_type_errors():
             lzss.decompress(bad)
     with pytest.raises(ValueError, match=r"backend must be one of \('auto', 'cpu', 'cuda', 'reference'\)"):
         lzss.decompress(lzss.compress(b"x"), backend="torch")
+    for bad in (0, 3, "1", True):
+        with pytest.raises(ValueError, match=r"symbol_size must be one of \(1, 2, 4\)"):
+            lzss.min_match(bad)
+    for shuffle in (lzss.shuffle, lzss.unshuffle):
+        with pytest.raises(TypeError, match=r"raw must be a 1-D numpy array or torch tensor .*got list"):
+            shuffle([1, 2, 3, 4], 2)
+        with pytest.raises(TypeError, match=r"raw must be a 1-D .*got shape \(2, 4\)"):
+            shuffle(np.zeros((2, 4), np.uint8), 2)
+        for bad in (-2, "2", 2.0):
+            with pytest.raises(ValueError, match="element_size must be an int >= 0"):
+                shuffle(np.zeros(8, np.uint8), bad)
 
 
 def test_without_numba_cpu_raises_and_auto_falls_back(monkeypatch):

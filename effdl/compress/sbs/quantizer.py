@@ -12,6 +12,7 @@ With doubling candidates the first j parts sum exactly to ``D(z, s_{bj})``, the 
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -49,6 +50,15 @@ def _int(name: str, value: object, low: int, high: int | None = None) -> int:
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
+
+
+def _positive(name: str, value: object) -> float:
+    # s = 0 or tau = 0 divides by zero (NaN codes, NaN gradients); a negative one flips the grid or the surrogate
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
 
 
 def check_candidates(candidates: object, name: str = "candidates") -> tuple[int, ...]:
@@ -89,6 +99,7 @@ def step_size(bits: int) -> float:
 
 def discretize(z: Tensor, s: float) -> Tensor:
     """``D(z, s) = s·round(z/s)`` (ties round up) with a straight-through gradient; any shape, same shape out."""
+    s = _positive("s", s)
     return s * _round_ste(z / s)
 
 
@@ -113,6 +124,8 @@ def decompose(z: Tensor, candidates: Sequence[int] = DEFAULT_CANDIDATES) -> list
     value is computed on those integer codes, so the sum is exact in floating point too (a literal
     ``(z − z_{b(j−1)})/s`` can land on the other side of a tie); its gradient is the formula's straight-through one.
     """
+    if not isinstance(z, Tensor):
+        raise TypeError(f"z must be a torch.Tensor of values in [0, 1], got {type(z).__name__}")
     cands = check_candidates(candidates)
     s = step_size(cands[0])
     t = z.detach()
@@ -145,6 +158,7 @@ def share_bits(parts: Sequence[Tensor], gates: Sequence[Tensor]) -> Tensor:
 def gate(score: Tensor, threshold: Tensor, *, tau: float = 0.5) -> Tensor:
     """``1(score > threshold)`` forward; backward the gradient of ``sigmoid((score − threshold)/tau)``, so the
     threshold (and the score) learn although the step function has zero gradient almost everywhere."""
+    tau = _positive("tau", tau)
     soft = torch.sigmoid((score - threshold) / tau)
     return (score > threshold).to(soft.dtype) + soft - soft.detach()
 
@@ -176,8 +190,17 @@ class SBSWeight(nn.Module):
     def __init__(self, w: Tensor, candidates: Sequence[int], *, group_size: int | None, tau: float) -> None:
         super().__init__()
         self.candidates = check_candidates(candidates)
+        if not isinstance(w, Tensor) or not w.is_floating_point() or w.dim() < 1 or w.numel() == 0:
+            got = f"{w.dtype} {tuple(w.shape)}" if isinstance(w, Tensor) else type(w).__name__
+            raise TypeError(f"w must be a non-empty floating-point weight tensor (C_out, ...), got {got}")
+        if group_size is not None:
+            group_size = _int("group_size", group_size, 1)
+            if w.shape[0] % group_size:  # the pruning gates reshape C_out into groups
+                raise ValueError(
+                    f"group_size must divide the weight's {w.shape[0]} output channels, got group_size={group_size}"
+                )
         self.group_size = group_size
-        self.tau = tau
+        self.tau = _positive("tau", tau)
         w = w.detach()
         # 3σ covers nearly every weight of a bell-shaped layer; the full max range would waste low-bit levels
         v = torch.minimum(3 * w.std(), w.abs().max()).clamp(min=_EPS)
@@ -238,7 +261,7 @@ class SBSAct(nn.Module):
     def __init__(self, candidates: Sequence[int], *, tau: float) -> None:
         super().__init__()
         self.candidates = check_candidates(candidates)
-        self.tau = tau
+        self.tau = _positive("tau", tau)
         self.v = nn.Parameter(torch.ones(()))
         self.alpha = nn.Parameter(torch.zeros(len(self.candidates) - 1))
         self.register_buffer("score_ema", torch.zeros(len(self.candidates) - 1))

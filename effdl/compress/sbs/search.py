@@ -78,9 +78,13 @@ def _number(name: str, value: object, *, positive: bool) -> float:
 def _first_batch(data: Data | Tensor, batch_size: int = 128) -> Tensor:
     """The inputs of the first batch of ``data`` (a tensor of inputs is taken as it is)."""
     if isinstance(data, Tensor):
-        return data
-    batch = next(iter(as_loader(data, batch_size=batch_size, shuffle=False, name="data")))
-    return batch[0] if isinstance(batch, tuple | list) else batch
+        x = data
+    else:
+        batch = next(iter(as_loader(data, batch_size=batch_size, shuffle=False, name="data")))
+        x = batch[0] if isinstance(batch, tuple | list) else batch
+    if x.dim() < 1 or x.shape[0] < 1:  # an empty batch would size every layer (and the BOPs) from nothing
+        raise ValueError(f"data must hold at least one example, got a batch of shape {tuple(x.shape)}")
+    return x
 
 
 # ----------------------------------------------------------------------------------------------------

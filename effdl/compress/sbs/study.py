@@ -14,6 +14,7 @@ One trained model is compressed many ways, each measured the same way (:func:`ef
 from __future__ import annotations
 
 import math
+import numbers
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from typing import Any
 from torch import nn
 
 from effdl.compress.sbs.quantizer import _int
-from effdl.compress.sbs.search import SBSConfig, finalize, report, search, uniform_config
+from effdl.compress.sbs.search import SBSConfig, _number, finalize, report, search, uniform_config
 from effdl.core.train import Data, evaluate, progress_enabled
 
 __all__ = [
@@ -136,6 +137,7 @@ def compress_sbs(
 
 def uniform_label(bits: int, prune: float = 0.0) -> str:
     """``"uniform 4-bit"`` / ``"uniform 4-bit, 50% pruned"``."""
+    bits, prune = _check_setting(bits, prune)
     return f"uniform {bits}-bit" + (f", {prune:.0%} pruned" if prune else "")
 
 
@@ -170,6 +172,23 @@ def _bar(total: int, desc: str, progress: bool | None) -> Any:  # a tqdm bar
     return tqdm(total=total, desc=desc, unit="model", disable=not progress_enabled(progress), leave=False)
 
 
+def _check_setting(bits: object, prune: object) -> tuple[int, float]:
+    """One uniform setting, as :func:`uniform_config` takes it: bits in 1..16, prune a fraction in [0, 1)."""
+    b = _int("bits", bits, 1, 16)
+    if isinstance(prune, bool) or not isinstance(prune, numbers.Real) or not (math.isfinite(prune) and 0 <= prune < 1):
+        raise ValueError(f"prune must be a fraction in [0, 1), got {prune!r}")
+    return b, float(prune)
+
+
+def _check_points(points: object) -> list[Any]:
+    if isinstance(points, str | bytes) or not isinstance(points, Sequence):
+        raise TypeError(f"points must be a sequence of SBSPoint (from lam_sweep or uniform_sweep), got {points!r}")
+    for p in points:  # duck-typed: anything with .bops and .val_accuracy, as the selection reads only those
+        if not (hasattr(p, "bops") and hasattr(p, "val_accuracy")):
+            raise TypeError(f"points must hold SBSPoint entries (from lam_sweep or uniform_sweep), got {p!r}")
+    return list(points)
+
+
 def _check_seq(name: str, values: object) -> list:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
         raise ValueError(f"{name} must be a non-empty sequence, got {values!r}")
@@ -191,6 +210,8 @@ def lam_sweep(
 ) -> list[SBSPoint]:
     """:func:`compress_sbs` once per λ in ``lams`` (each λ ≥ 0), from the same trained ``model`` and seed."""
     lams = _check_seq("lams", lams)
+    for lam in lams:  # all up front: a bad last λ must not fail after the searches before it
+        _number("lams entries (λ)", lam, positive=False)
     out = []
     with _bar(len(lams), "SBS λ sweep", progress) as bar:
         for lam in lams:
@@ -225,11 +246,13 @@ def uniform_sweep(
 ) -> list[SBSPoint]:
     """:func:`compress_uniform` once per ``(bits, prune)`` of ``settings`` (default :data:`UNIFORM_SETTINGS`)."""
     settings = _check_seq("settings", settings)
+    for item in settings:  # all up front: a bad last setting must not fail after the runs before it
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise ValueError(f"settings must hold (bits, prune) pairs such as (4, 0.5), got {item!r}")
+        _check_setting(*item)
     out = []
     with _bar(len(settings), "uniform configurations", progress) as bar:
         for item in settings:
-            if not isinstance(item, tuple | list) or len(item) != 2:
-                raise ValueError(f"settings must hold (bits, prune) pairs such as (4, 0.5), got {item!r}")
             bits, prune = item
             out.append(
                 compress_uniform(
@@ -245,6 +268,7 @@ def best_under_budget(points: Sequence[SBSPoint], budget: float) -> SBSPoint | N
     ``None`` if none fits. Choosing on validation keeps the test split for reporting."""
     if not isinstance(budget, int | float) or isinstance(budget, bool) or not budget > 0:
         raise ValueError(f"budget must be a number of BOPs > 0, got {budget!r}")
+    points = _check_points(points)
     fits = [p for p in points if p.bops <= budget]
     return max(fits, key=lambda p: (p.val_accuracy, -p.bops)) if fits else None
 
@@ -252,8 +276,12 @@ def best_under_budget(points: Sequence[SBSPoint], budget: float) -> SBSPoint | N
 def most_compressed_within(points: Sequence[SBSPoint], reference_val: float, max_drop: float) -> SBSPoint | None:
     """The point with the fewest BOPs whose validation accuracy is at least ``reference_val − max_drop`` (fractions,
     e.g. the fp32 control's validation accuracy and 0.01 for one point), or ``None``."""
-    if not 0 <= max_drop < 1:
+    if isinstance(max_drop, bool) or not isinstance(max_drop, numbers.Real) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a fraction in [0, 1), got {max_drop!r}")
+    # a string or NaN reference would silently match nothing
+    if isinstance(reference_val, bool) or not isinstance(reference_val, numbers.Real) or not 0 <= reference_val <= 1:
+        raise ValueError(f"reference_val must be an accuracy fraction in [0, 1], got {reference_val!r}")
+    points = _check_points(points)
     fits = [p for p in points if p.val_accuracy >= reference_val - max_drop - 1e-12]
     return min(fits, key=lambda p: (p.bops, -p.val_accuracy)) if fits else None
 
@@ -298,7 +326,13 @@ def compare_at_budget(
     if not isinstance(runs, Mapping) or not runs:
         raise ValueError("runs must be a non-empty mapping {seed: (sbs_points, uniform_points)}")
     seeds, sbs_best, uni_best = [], [], []
-    for seed, (sbs_points, uni_points) in runs.items():
+    for seed, pair in runs.items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValueError(f"runs[{seed!r}] must be a pair (sbs_points, uniform_points), got {pair!r}")
+        sbs_points, uni_points = pair
+        for name, pts in (("SBS", sbs_points), ("uniform", uni_points)):
+            if not _check_points(pts):
+                raise ValueError(f"runs[{seed!r}] has no {name} points")
         s, u = best_under_budget(sbs_points, budget), best_under_budget(uni_points, budget)
         for name, p, pts in (("SBS", s, sbs_points), ("uniform", u, uni_points)):
             if p is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from effdl.compress.scaling._checks import _int, _positive, _seed
+from effdl.compress.scaling._checks import _int, _nonneg, _positive, _seed
 from effdl.compress.scaling.lm import AXES, LMCurve, _windows_arg, lm_windows, train_lm
 from effdl.core.data import VOCAB_SIZE, CharDataset
 from effdl.core.models import TinyTransformer
@@ -206,6 +208,11 @@ def to_reach(curve: LMCurve, target: float, *, x: str = "step") -> float | None:
     """The first logged ``x`` (``"step"``, ``"seconds"`` or ``"flops"``) at which the validation bits/char is
     ``<= target``; None if the run never got there. Resolution: the evaluation interval."""
     curve, x = _curve(curve), _axis(x)
+    # float("1.5") would accept a string and NaN would silently never be reached
+    if isinstance(target, bool) or not isinstance(target, numbers.Real):
+        raise TypeError(f"target must be a number (bits/char), got {target!r}")
+    if not math.isfinite(target):
+        raise ValueError(f"target must be a finite number (bits/char), got {target}")
     target = float(target)
     for xv, v in zip(getattr(curve, x), curve.val_bpc, strict=True):
         if v <= target:
@@ -224,10 +231,11 @@ def loss_at(curve: LMCurve, budget: float, *, x: str = "flops") -> float | None:
     (with the constant learning rate of :func:`train_lm`, what a run given exactly that budget would have reached,
     up to the evaluation interval). None if the run did not get that far (its budget ended earlier)."""
     curve, x = _curve(curve), _axis(x)
+    budget = _nonneg("budget", budget)  # NaN compares False everywhere and would return the last loss
     xs = getattr(curve, x)
-    if float(budget) > xs[-1]:
+    if budget > xs[-1]:
         return None
-    i = bisect.bisect_right(xs, float(budget)) - 1
+    i = bisect.bisect_right(xs, budget) - 1
     return curve.val_bpc[i] if i >= 0 else None
 
 
@@ -236,6 +244,7 @@ def best_at_budget(curves: Mapping[str, LMCurve], budget: float, *, x: str = "fl
     that far), and that loss; None if none did."""
     if not isinstance(curves, Mapping) or not curves:
         raise TypeError("curves must be a non-empty dict of name -> LMCurve (ScaleGrid.curves)")
+    budget = _nonneg("budget", budget)
     best: tuple[str, float] | None = None
     for name, c in curves.items():
         v = loss_at(c, budget, x=x)

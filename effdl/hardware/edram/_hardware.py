@@ -77,8 +77,16 @@ def retention_at(
         raise ValueError(f"temperature_c must be a finite number (°C), got {temperature_c}")
     ref = _positive_float("reference_s", reference_s)
     ref_c = _real("reference_c", reference_c, "(°C)")
+    if not math.isfinite(ref_c):
+        raise ValueError(f"reference_c must be a finite number (°C), got {reference_c}")
     halving = _positive_float("halving_c", halving_c)
-    return ref * 2.0 ** ((ref_c - t) / halving)
+    try:
+        return ref * 2.0 ** ((ref_c - t) / halving)
+    except OverflowError:  # 2.0 ** x raises past ~1024 halvings rather than returning inf
+        raise ValueError(
+            f"temperature_c={t} is {(ref_c - t) / halving:.3g} halvings below reference_c={ref_c}: the retention "
+            "time overflows a float; use a temperature closer to the reference"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ published).
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ class LZSSFormatError(ValueError):
 
 def min_match(symbol_size: int) -> int:
     """Shortest match the encoder emits and the decoder accepts: 2 symbols for S = 1, else 1."""
+    if not is_int(symbol_size) or symbol_size not in SYMBOL_SIZES:  # any other value used to answer 1 silently
+        raise ValueError(f"symbol_size must be one of {SYMBOL_SIZES}, got {symbol_size!r}")
     return 2 if symbol_size == 1 else 1
 
 
@@ -216,6 +219,17 @@ class Header:
 
 
 def _permute(raw: np.ndarray | torch.Tensor, element_size: int, inverse: bool) -> np.ndarray | torch.Tensor:
+    # checked here: a list fails on .shape, a 2-D array would be permuted by rows, a negative or string size
+    # fails inside numpy's reshape. torch is not imported for this (a tensor implies it is loaded already).
+    torch_mod = sys.modules.get("torch")
+    kinds = (np.ndarray,) if torch_mod is None else (np.ndarray, torch_mod.Tensor)
+    if not isinstance(raw, kinds) or raw.ndim != 1:
+        got = f"shape {tuple(raw.shape)}" if isinstance(raw, kinds) else type(raw).__name__
+        raise TypeError(f"raw must be a 1-D numpy array or torch tensor of bytes (uint8[n]), got {got}")
+    if not is_int(element_size) or element_size < 0:
+        raise ValueError(
+            f"element_size must be an int >= 0 (bytes per element; 0 or 1 = no shuffle), got {element_size!r}"
+        )
     n = raw.shape[0]
     if element_size in (0, 1) or n < element_size:
         return raw
