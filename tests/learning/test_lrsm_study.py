@@ -92,6 +92,13 @@ def test_study_helpers_validate_and_agree() -> None:
     with pytest.raises(ValueError, match="age_bins must be an int"):
         diabetes_strata(age_bins=0)
     assert summarize([{"variant": "a", "test_loss": 1.0}]) == {"a": (1.0, 0.0)}
+    with pytest.raises(ValueError, match="rows must be mappings with 'variant' and 'val_loss'"):
+        summarize([{"variant": "a", "test_loss": 1.0}], key="val_loss")
+    with pytest.raises(TypeError, match="model must be a fitted StratifiedModel"):
+        edge_weights(make_variant("fixed", [(0, 1)]))
+    study = imbalanced_strata(n_rows=1, n_bins=4, n_features=2, breaks=(2,), n_val=5, n_test=5)
+    with pytest.raises(ValueError, match=r"grids\['reg'\] must be a non-empty sequence"):
+        select_variants(study.train, study.val, study.graph, variants=("fixed",), grids={"reg": []})
     # the learned variant's λ's are relative to the weight scale s and to the loss scale v
     m = make_variant("learned", [(0, 1)], scale=0.1, lam1=2.0, lam2=3.0, mu=0.5, data_scale=4.0)
     assert (m.lam1, m.lam2, m.mu) == pytest.approx((2.0 * 0.1 * 4.0, 3.0 * 4.0 / 0.1, 0.05))

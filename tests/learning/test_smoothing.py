@@ -17,6 +17,7 @@ from effdl.learning.smoothing import (
     kernel_ridge,
     kernel_weight_decay,
     mixed_target,
+    noisy_copies,
     smoothed_kernel,
     smoothed_kernel_mc,
     smoothed_profile,
@@ -237,6 +238,25 @@ def test_same_seed_same_numbers():
         ),
         (lambda: smoothed_kernel(GRID, np.zeros((3, 3)), GaussianKernel(0.1), None), ValueError, "Y must have D = 2"),
         (lambda: smoothed_kernel(GRID, None, GaussianKernel(0.1), "gauss"), TypeError, "noise must be"),
+        (lambda: noisy_copies(GRID, None, copies=2), TypeError, "noise must be a noise model"),
+        (lambda: smoothed_profile(GaussianKernel(0.1), None, np.zeros(2)), TypeError, "noise must be a noise model"),
+        (lambda: smoothed_profile(GaussianKernel(0.1), GaussianNoise(0.1), [np.inf]), ValueError, "t must be finite"),
+        (lambda: smoothed_profile(GaussianKernel(0.1), GaussianNoise(0.1), [1e9]), ValueError, "too large for the"),
+        (lambda: smoothed_kernel([[0.0], [1e8]], None, GaussianKernel(0.1), LaplaceNoise(0.1)), ValueError, "large"),
+        (
+            lambda: augmentation_gap(*_data(6), GRID[:, :1], GaussianKernel(0.1), GaussianNoise(0.1), copies=()),
+            ValueError,
+            "copies must hold at least one",
+        ),
+        (
+            lambda: augmentation_gap(*_data(6), GRID[:, :1], GaussianKernel(0.1), GaussianNoise(0.1), copies=4),
+            TypeError,
+            "copies must be a sequence",
+        ),
+        (lambda: augmentation_gap(*_data(6), GRID[:, :1], GaussianKernel(0.1), None), TypeError, "noise must be a"),
+        (lambda: sobolev_target(1, 1, bend=-1.0), ValueError, "bend must be a number > 0"),
+        (lambda: sobolev_target(1, 1).sample(3, noisy="no"), TypeError, "noisy must be a bool"),
+        (lambda: GaussianKernel(0.1)("abc"), TypeError, "X must be a numeric array"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(make, exc, match):
@@ -267,3 +287,19 @@ def test_bad_gd_arguments_raise_clear_errors():
         kernel_weight_decay(K, y, weight_decays=[0.0])
     with pytest.raises(ValueError, match="weight_decay must be a number > 0"):
         kernel_ridge(K, y, weight_decay=0)
+    with pytest.raises(ValueError, match="K_val must be finite"):
+        kernel_gd(K, y, steps=5, K_val=np.full((3, 20), np.nan), y_val=y[:3])
+    with pytest.raises(TypeError, match="spectrum must be a KernelSpectrum"):
+        kernel_gd(K, y, steps=5, spectrum="eigen")
+    with pytest.raises(ValueError, match=r"spectrum must come from the \(n, n\) = \(20, 20\)"):
+        kernel_weight_decay(K, y, weight_decays=[0.1], spectrum=KernelSpectrum.from_gram(K[:5, :5]))
+    with pytest.raises(TypeError, match="weight_decays must be a sequence"):
+        kernel_weight_decay(K, y, weight_decays=0.1)
+    with pytest.raises(TypeError, match="checkpoints must be a sequence"):
+        kernel_gd(K, y, steps=5, checkpoints=5)
+    with pytest.raises(ValueError, match="K must be a positive semi-definite"):
+        kernel_gd(-K, y, steps=5)
+    with pytest.raises(ValueError, match="steps must be <= 10000000 for method='iterate'"):
+        kernel_gd(K, y, steps=10**12, method="iterate")
+    with pytest.raises(TypeError, match="K must be a numeric array"):
+        kernel_gd("K", y, steps=5)

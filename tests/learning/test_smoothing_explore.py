@@ -75,6 +75,12 @@ def test_noise_sweep_validates_its_arguments():
         noise_sweep("f")
     with pytest.raises(ValueError, match="family must be one of"):
         noise_sweep(sobolev_target(1, 1, seed=0), n=10, families=("uniform",))
+    with pytest.raises(ValueError, match="seed must be None or an int >= 0"):
+        noise_sweep(sobolev_target(1, 1, seed=0), n=10, seed=-1)
+    with pytest.raises(ValueError, match="offsets must hold at least one finite offset"):
+        noise_sweep(sobolev_target(1, 1, seed=0), n=10, offsets=np.array([np.nan]))
+    with pytest.raises(TypeError, match="sds must be a sequence"):
+        noise_sweep(sobolev_target(1, 1, seed=0), n=10, sds=0.1)
 
 
 def test_weight_decay_keeps_its_path_in_grid_order():

@@ -18,6 +18,10 @@ def test_loglog_slope_recovers_a_power_law():
     assert slope == pytest.approx(-0.7) and intercept == pytest.approx(np.log(3.0))
     with pytest.raises(ValueError, match="risks must be finite and > 0"):
         loglog_slope(ns, [1.0, 0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="ns must be finite and > 0"):
+        loglog_slope([0, 100, 200], [1.0, 0.5, 0.3])
+    with pytest.raises(ValueError, match="ns and risks must be 1-D"):
+        loglog_slope([[100, 200], [300, 400]], [[1.0, 0.5], [0.3, 0.2]])
 
 
 def test_small_rate_study_slope_is_within_tolerance_of_theory():

@@ -137,6 +137,7 @@ def test_replay_splits_compute_between_new_and_replayed(tiny: tuple) -> None:
         ({"replay_fraction": 1.5}, "replay_fraction"),
         ({"queue": 0}, "queue"),
         ({"steps": 0}, "steps"),
+        ({"seed": -1}, "seed must be None or an int >= 0"),
     ],
 )
 def test_bad_input_names_the_argument(tiny: tuple, kwargs: dict, match: str) -> None:
@@ -151,6 +152,29 @@ def test_bad_types_raise_type_error(tiny: tuple) -> None:
         Reservoir(2.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="data"):
         run_stream([1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be None or an int >= 0"):
+        run_stream(tiny, seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be None or an int >= 0"):
+        Feeder("sample", seed="a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ids must be a 1-D array of integer ids"):
+        Reservoir(3).offer(np.array([1.5, 2.7]))
+    with pytest.raises(ValueError, match="ids must be a 1-D array of integer ids"):
+        Feeder().arrive(np.zeros((2, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"rate·steps must be < 2\*\*53"):
+        per_step_counts(1e300, 3)
+    x, y = tiny[0].tensors
+    with pytest.raises(ValueError, match="data must have non-empty train and test splits"):
+        run_stream((TensorDataset(x[:0], y[:0]), tiny[1]), steps=2)
+    with pytest.raises(ValueError, match="data's train images must be finite"):
+        run_stream((TensorDataset(x * np.nan, y), tiny[1]), steps=2)
+    with pytest.raises(ValueError, match="data's train labels must be integer class ids"):
+        run_stream((TensorDataset(x, y + 0.5), tiny[1]), steps=2)
+    with pytest.raises(ValueError, match=r"x must be a tensor of images \(N, C, H, W\)"):
+        rotate(torch.zeros(3, 8), 90.0)
+    with pytest.raises(ValueError, match="degrees must be a scalar or hold one angle per image"):
+        rotate(torch.zeros(3, 1, 4, 4), torch.zeros(2))
+    with pytest.raises(TypeError, match="learners must be a sequence"):
+        budget_sweep([4.0], [2.0], learners="sgd", data=tiny, steps=2)
 
 
 def test_same_seed_same_result(tiny: tuple) -> None:

@@ -46,6 +46,15 @@ def test_fit_rejects_too_few_or_bad_points() -> None:
         fit_power_law([1, 2], [1.0, 0.9])
     with pytest.raises(ValueError, match="positive"):
         fit_power_law([1, 2, 3], [1.0, 0.0, 0.5])
+    s = np.arange(1.0, 6.0)
+    with pytest.raises(TypeError, match="refine must be an int >= 0"):
+        fit_power_law(s, PowerLaw(1.0, 0.5, 0.1)(s), refine=1.5)  # used to loop inside scipy
+    with pytest.raises(ValueError, match="grid must be a positive int"):
+        fit_power_law(s, PowerLaw(1.0, 0.5, 0.1)(s), grid=0)
+    with pytest.raises(ValueError, match="positive and finite"):
+        fit_power_law(s * np.inf, PowerLaw(1.0, 0.5, 0.1)(s))
+    with pytest.raises(ValueError, match="s and loss must be 1-D"):
+        fit_power_law(np.ones((5, 2)), np.ones((5, 2)))
 
 
 # ------------------------------------------------------------------------------------------------ simulator
@@ -103,6 +112,32 @@ def test_bad_scheduler_input_raises() -> None:
         simulate([_task(0, 0, 5, 1.0)], "fcfs", capacity=0)
     with pytest.raises(ValueError, match="optimism"):
         Adaptive(optimism=-1.0)
+    with pytest.raises(TypeError, match="probe must be a number"):
+        Adaptive(probe="0.1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_rounds must be a positive int"):
+        simulate([_task(0, 0, 5, 1.0)], "fcfs", max_rounds=0)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        simulate([_task(0, 0, 5, 1.0)], "fcfs", noise=float("inf"))
+    with pytest.raises(TypeError, match="seed must be None or an int >= 0"):
+        simulate([_task(0, 0, 5, 1.0)], "fcfs", seed="a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tasks must hold Task objects"):
+        simulate(["a"], "fcfs")  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="PowerLaw curve"):
+        simulate([Task(0, 0, 5, 0.5, None)], "fcfs")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="tasks must span at most"):
+        simulate([_task(0, 0, 10**9, 1.0)], "fcfs")  # used to hang
+    with pytest.raises(ValueError, match="schedulers must not be empty"):
+        compare_schedulers(Scenario(n_tasks=2), seeds=[0], schedulers=[])
+    with pytest.raises(TypeError, match="options must be a mapping"):
+        compare_schedulers(Scenario(n_tasks=2), seeds=[0], options=[1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="options name schedulers that are not compared"):
+        compare_schedulers(Scenario(n_tasks=2), seeds=[0], schedulers=["fcfs"], options={"adaptiv": {"optimism": 1}})
+    with pytest.raises(ValueError, match="seed must be None or an int >= 0"):
+        compare_schedulers(Scenario(n_tasks=2), seeds=[-1])
+    with pytest.raises(ValueError, match="deadline_range must be a pair"):
+        Scenario(deadline_range=(1.0, float("inf")))
+    with pytest.raises(TypeError, match="compute_sigma must be a number"):
+        Scenario(compute_sigma="0.5")  # type: ignore[arg-type]
 
     class Greedy(Scheduler):
         name = "greedy"

@@ -175,6 +175,9 @@ def select_variants(
     bad = set(g) - set(DEFAULT_GRIDS)
     if bad:
         raise ValueError(f"grids keys must be among {sorted(DEFAULT_GRIDS)}, got {sorted(bad)!r}")
+    for key, values in g.items():  # an empty grid left the search with no model (a bare AssertionError)
+        if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray) or len(values) == 0:
+            raise ValueError(f"grids[{key!r}] must be a non-empty sequence of values, got {values!r}")
     for name in variants:
         if name not in VARIANTS:
             raise ValueError(f"variants must be among {VARIANTS}, got {name!r}")
@@ -198,6 +201,8 @@ def select_variants(
 
 def edge_weights(model: StratifiedModel) -> dict[tuple[Hashable, Hashable], float]:
     """The fitted W on each candidate edge, ``{(key_i, key_j): W_ij}`` (zeros for separate/common models)."""
+    if not isinstance(model, StratifiedModel) or not hasattr(model, "strata_"):
+        raise TypeError(f"model must be a fitted StratifiedModel, got {model!r:.80}")
     index = {k: i for i, k in enumerate(model.strata_)}
     return {(a, b): float(model.weights_[index[a], index[b]]) for a, b in model.edges_}
 
@@ -237,6 +242,9 @@ def run_synthetic_study(
 def summarize(rows: Sequence[Mapping[str, Any]], key: str = "test_loss") -> dict[str, tuple[float, float]]:
     """``{variant: (mean, std)}`` of ``key`` over the rows (std with ddof=1; 0 for a single seed)."""
     out: dict[str, tuple[float, float]] = {}
+    for r in rows:  # a KeyError from deep in the loop would not say which row or which key was missing
+        if not isinstance(r, Mapping) or "variant" not in r or key not in r:
+            raise ValueError(f"rows must be mappings with 'variant' and {key!r} (study rows), got {r!r:.80}")
     for name in dict.fromkeys(r["variant"] for r in rows):
         v = np.array([r[key] for r in rows if r["variant"] == name], dtype=np.float64)
         out[name] = (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from effdl.core.checks import int_at_least, is_int
 
-__all__ = ["as_points", "as_vector", "nonneg", "positive", "rng_from", "seed_or_none"]
+__all__ = ["as_array", "as_points", "as_vector", "nonneg", "positive", "rng_from", "seed_or_none", "sequence"]
 
 
 def positive(name: str, value: object) -> float:
@@ -46,9 +48,31 @@ def rng_from(seed: object) -> np.random.Generator:
     return np.random.default_rng(seed_or_none(seed))
 
 
+def as_array(name: str, value: object) -> np.ndarray:
+    """``value`` as a float64 array; a TypeError naming ``name`` if it is not numeric (a string, ragged lists, ...),
+    instead of numpy's "could not convert string to float" that does not say which argument was wrong."""
+    try:
+        if isinstance(value, np.ndarray):
+            return value.astype(np.float64, copy=False)
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__} {value!r:.60}") from None
+
+
+T = TypeVar("T")
+
+
+def sequence(name: str, value: Sequence[T]) -> tuple[T, ...]:
+    """``value`` as a tuple if it is a list-like of values (not a string: a family name or a number given where a
+    sequence belongs would otherwise be iterated character by character or fail with "not iterable")."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence (list or tuple), got {value!r}")
+    return tuple(value)
+
+
 def as_points(name: str, X: object, *, dim: int | None = None) -> np.ndarray:
     """``X`` as a float64 array of shape (n, D); a 1-D array is read as n points in D = 1."""
-    arr = np.asarray(X, dtype=np.float64) if not isinstance(X, np.ndarray) else X.astype(np.float64, copy=False)
+    arr = as_array(name, X)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -62,7 +86,7 @@ def as_points(name: str, X: object, *, dim: int | None = None) -> np.ndarray:
 
 def as_vector(name: str, y: object, *, length: int) -> np.ndarray:
     """``y`` as a finite float64 vector of shape (length,)."""
-    arr = np.asarray(y, dtype=np.float64)
+    arr = as_array(name, y)
     if arr.shape != (length,):
         raise ValueError(f"{name} must have shape ({length},), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from effdl.learning.smoothing._checks import as_points, as_vector, count, rng_from, seed_or_none
+from effdl.learning.smoothing._checks import as_points, as_vector, count, rng_from, seed_or_none, sequence
 from effdl.learning.smoothing.kernels import Kernel, Noise
 from effdl.learning.smoothing.kgd import kernel_gd
 from effdl.learning.smoothing.smoothed import _check_pair, smoothed_kernel
@@ -26,6 +26,8 @@ __all__ = ["AugmentationGap", "augmentation_gap", "augmented_gram", "noisy_copie
 
 def noisy_copies(X: np.ndarray, noise: Noise, *, copies: int, seed: int | None = 0) -> np.ndarray:
     """M noisy copies (M, n, D) of the points X (n, D): ``X[None] + ε`` with iid noise."""
+    if not isinstance(noise, Noise):
+        raise TypeError(f"noise must be a noise model with sample/cf/variance, got {type(noise).__name__}")
     Xa = as_points("X", X)
     M = count("copies", copies)
     return Xa[None] + noise.sample((M, *Xa.shape), rng_from(seed))
@@ -106,9 +108,13 @@ def augmentation_gap(
     Xa = as_points("X", X)
     ya = as_vector("y", y, length=Xa.shape[0])
     Xn = as_points("X_new", X_new, dim=Xa.shape[1])
-    Ms = tuple(count("copies[i]", c) for c in copies)
+    Ms = tuple(count("copies[i]", c) for c in sequence("copies", copies))
+    if not Ms:
+        raise ValueError("copies must hold at least one number of copies >= 1, got none")
     R = count("repeats", repeats)
     base = np.random.SeedSequence(seed_or_none(seed))
+    if noise is None:  # smoothed_kernel accepts None (no smoothing), but the noisy copies need a noise model
+        raise TypeError("noise must be a noise model, got None")
     KS = smoothed_kernel(Xa, None, kernel, noise)
     KSn = smoothed_kernel(Xn, Xa, kernel, noise)
     ref = kernel_gd(KS, ya, lr=lr, steps=steps, checkpoints=[steps])

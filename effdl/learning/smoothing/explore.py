@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from effdl.learning.smoothing._checks import count, nonneg, positive
+from effdl.learning.smoothing._checks import as_array, count, nonneg, positive, rng_from, sequence
 from effdl.learning.smoothing.kernels import GaussianKernel, GaussianNoise, LaplaceNoise, Noise, PolynomialNoise
 from effdl.learning.smoothing.kgd import KernelSpectrum, kernel_gd
 from effdl.learning.smoothing.simulate import Sample, Target
@@ -108,15 +108,17 @@ def noise_sweep(
     kernel = GaussianKernel(0.05) if kernel is None else kernel
     if not isinstance(kernel, GaussianKernel):
         raise TypeError(f"kernel must be a GaussianKernel, got {type(kernel).__name__}")
-    fams = tuple(families)
+    fams = tuple(sequence("families", families))
     for fam in fams:
         matched_noise(fam, 0.0, order=order)  # validates the name
-    sd_list = tuple(sorted({nonneg("sds[i]", s) for s in sds}))
-    dim_list = tuple(count("dims[i]", D) for D in dims)
+    sd_list = tuple(sorted({nonneg("sds[i]", s) for s in sequence("sds", sds)}))
+    dim_list = tuple(count("dims[i]", D) for D in sequence("dims", dims))
     if not fams or not sd_list or not dim_list:
         raise ValueError("families, sds and dims must each hold at least one value")
-    t = np.linspace(-0.6, 0.6, 401) if offsets is None else np.asarray(offsets, dtype=np.float64).ravel()
-    rng = np.random.default_rng(seed)
+    t = np.linspace(-0.6, 0.6, 401) if offsets is None else as_array("offsets", offsets).ravel()
+    if t.size == 0 or not np.all(np.isfinite(t)):
+        raise ValueError(f"offsets must hold at least one finite offset, got {t.size} values (or NaN/inf)")
+    rng = rng_from(seed)  # the module's seed check (None or an int >= 0), then the same generator as default_rng
     train = target.sample(count("n", n, 2), seed=rng)
     val = target.sample(count("n_val", n_val), seed=rng)
     test = target.sample(count("n_test", n_test), seed=rng, noisy=False)

@@ -19,13 +19,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from effdl.learning.smoothing._checks import as_vector, count, nonneg, positive
+from effdl.learning.smoothing._checks import as_array, as_vector, count, nonneg, positive, sequence
 
 __all__ = ["KGDResult", "KernelSpectrum", "kernel_gd", "kernel_ridge", "kernel_weight_decay"]
 
 
+# kernel_gd(method="iterate") runs one O(n²) Python step per iteration: beyond this many it would run for hours
+# (steps=10**12 is fine for the eigen path), so it is refused and the eigen path suggested.
+_MAX_ITERATE_STEPS = 10**7
+
+
 def _check_gram(K: object, name: str = "K") -> np.ndarray:
-    arr = np.asarray(K, dtype=np.float64)
+    arr = as_array(name, K)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a square Gram matrix (n, n) with n >= 1, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -46,6 +51,13 @@ class KernelSpectrum:
         """Decompose ``K`` (n, n) (symmetrized first); O(n³)."""
         arr = _check_gram(K)
         vals, vecs = np.linalg.eigh(0.5 * (arr + arr.T))
+        # clipping is for round-off (~1e-15 relative); a clearly negative eigenvalue means K is no Gram matrix
+        # (e.g. −K, or a distance matrix), and clipping it would silently fit a different problem
+        if vals[0] < -1e-6 * max(float(np.abs(vals).max()), 1e-300):
+            raise ValueError(
+                f"K must be a positive semi-definite Gram matrix, got an eigenvalue {vals[0]:.3g} "
+                f"(largest {vals[-1]:.3g})"
+            )
         return cls(np.maximum(vals, 0.0), vecs)
 
     @property
@@ -75,7 +87,7 @@ class KGDResult:
 
     def predict(self, K_new: np.ndarray) -> np.ndarray:
         """Predictions (m,) ``K(x, X) α`` from the cross-Gram matrix ``K_new`` (m, n) of new points against training."""
-        arr = np.asarray(K_new, dtype=np.float64)
+        arr = as_array("K_new", K_new)
         if arr.ndim != 2 or arr.shape[1] != self.alpha.shape[0]:
             raise ValueError(f"K_new must have shape (m, {self.alpha.shape[0]}), got shape {arr.shape}")
         return arr @ self.alpha
@@ -97,6 +109,14 @@ def _gd_gain(mu: np.ndarray, lr: float, steps: np.ndarray) -> np.ndarray:
     return out
 
 
+def _check_spectrum(spectrum: object, n: int) -> KernelSpectrum:
+    if not isinstance(spectrum, KernelSpectrum):
+        raise TypeError(f"spectrum must be a KernelSpectrum (from_gram(K)), got {type(spectrum).__name__}")
+    if spectrum.n != n:
+        raise ValueError(f"spectrum must come from the (n, n) = ({n}, {n}) Gram matrix K, got n = {spectrum.n}")
+    return spectrum
+
+
 def _default_steps(steps: int) -> np.ndarray:
     if steps <= 256:
         return np.arange(steps + 1, dtype=np.int64)
@@ -111,9 +131,11 @@ def _validation(
         return None
     if K_val is None or y_val is None:
         raise ValueError("K_val and y_val must be given together (both or neither)")
-    Kv = np.asarray(K_val, dtype=np.float64)
+    Kv = as_array("K_val", K_val)
     if Kv.ndim != 2 or Kv.shape[1] != n:
         raise ValueError(f"K_val must have shape (n_val, {n}) (validation points against training), got {Kv.shape}")
+    if not np.all(np.isfinite(Kv)):  # NaN would make every validation MSE NaN and argmin silently pick step 0
+        raise ValueError("K_val must be finite, got NaN or inf")
     return Kv, as_vector("y_val", y_val, length=Kv.shape[0])
 
 
@@ -152,13 +174,17 @@ def kernel_gd(
     if checkpoints is None:
         grid = _default_steps(T)
     else:
-        grid = np.unique(np.asarray([count("checkpoints[i]", c, 0) for c in checkpoints], dtype=np.int64))
+        grid = np.unique(
+            np.asarray([count("checkpoints[i]", c, 0) for c in sequence("checkpoints", checkpoints)], dtype=np.int64)
+        )
         if grid.size == 0 or grid[-1] > T:
             raise ValueError(f"checkpoints must be a non-empty list of ints in 0..steps={T}, got {list(checkpoints)}")
-    if spectrum is None:
-        spectrum = KernelSpectrum.from_gram(Ka)
-    elif spectrum.n != n:
-        raise ValueError(f"spectrum must come from the (n, n) = ({n}, {n}) Gram matrix K, got n = {spectrum.n}")
+    if method == "iterate" and grid[-1] > _MAX_ITERATE_STEPS:
+        raise ValueError(
+            f"steps must be <= {_MAX_ITERATE_STEPS} for method='iterate' (one Python step each), got {int(grid[-1])}; "
+            "use method='eigen' (exact for any step count)"
+        )
+    spectrum = KernelSpectrum.from_gram(Ka) if spectrum is None else _check_spectrum(spectrum, n)
     mu_max = float(spectrum.values[-1]) / n + lam
     limit = 2.0 / mu_max if mu_max > 0 else np.inf
     eta = 1.0 / mu_max if lr is None and mu_max > 0 else (1.0 if lr is None else positive("lr", lr))
@@ -228,13 +254,14 @@ def kernel_weight_decay(
     Ka = _check_gram(K)
     n = Ka.shape[0]
     ya = as_vector("y", y, length=n)
-    lams = np.asarray([positive("weight_decays[i]", v) for v in weight_decays], dtype=np.float64)
+    lams = np.asarray(
+        [positive("weight_decays[i]", v) for v in sequence("weight_decays", weight_decays)], dtype=np.float64
+    )
     if lams.size == 0:
         raise ValueError("weight_decays must hold at least one value > 0, got none")
     lams = np.sort(lams)
     val = _validation(K_val, y_val, n)
-    if spectrum is None:
-        spectrum = KernelSpectrum.from_gram(Ka)
+    spectrum = KernelSpectrum.from_gram(Ka) if spectrum is None else _check_spectrum(spectrum, n)
     b = spectrum.vectors.T @ ya
     coef = b[:, None] / (spectrum.values[:, None] + n * lams[None, :])
     train_mse = ((b[:, None] - spectrum.values[:, None] * coef) ** 2).sum(0) / n

@@ -61,6 +61,7 @@ class Embedding:
     def make(cls, kind: str, d: int, D: int, *, bend: float = math.pi / 2, seed: int | None = 0) -> Embedding:
         """A random embedding of [0, 1]^d into R^D (A from the QR factor of a Gaussian matrix drawn with ``seed``)."""
         dd, DD = count("d", d), count("D", D)
+        bend = positive("bend", bend)  # checked for every kind: a bad bend must not pass because it is unused
         if kind not in EMBEDDINGS:
             raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {kind!r}")
         if kind == "identity":
@@ -71,7 +72,7 @@ class Embedding:
         if cols > DD:
             raise ValueError(f"D must be >= {cols} for the {kind!r} embedding of d = {dd}, got {DD}")
         q, r = np.linalg.qr(rng_from(seed).standard_normal((DD, cols)))
-        return cls(kind, dd, DD, q * np.sign(np.diag(r))[None, :], positive("bend", bend))
+        return cls(kind, dd, DD, q * np.sign(np.diag(r))[None, :], bend)
 
     def _lift(self, U: np.ndarray) -> np.ndarray:
         if self.kind != "arc":
@@ -158,6 +159,8 @@ class Target:
     def sample(self, n: int, *, seed: int | None = 0, noisy: bool = True) -> Sample:
         """n iid points u ~ U[0, 1]^d, x = embedding(u), y = f(u) + noise (``noisy=False``: y = f, e.g. for test)."""
         nn_ = count("n", n)
+        if not isinstance(noisy, bool | np.bool_):  # noisy="no" is truthy and would add the noise it meant to skip
+            raise TypeError(f"noisy must be a bool, got {noisy!r}")
         rng = rng_from(seed)
         U = rng.uniform(size=(nn_, self.d))
         fv = self.f(U)

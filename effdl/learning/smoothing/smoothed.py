@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from effdl.learning.smoothing._checks import as_points, count, rng_from
+from effdl.learning.smoothing._checks import as_array, as_points, count, rng_from
 from effdl.learning.smoothing.kernels import GaussianKernel, GaussianNoise, Kernel, LaplaceNoise, Noise, PolynomialNoise
 from effdl.learning.smoothing.kernels import sq_dists as _sq_dists
 
@@ -27,6 +27,10 @@ __all__ = ["smoothed_kernel", "smoothed_kernel_mc", "smoothed_profile"]
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(32)
 _GRID = 4097  # offsets tabulated for the spline
+# The quadrature's panel count grows like max|t|/h and s/h; past this many panels (32 nodes each: a 2 GiB cosine
+# block per 512 offsets, minutes for a spline table) the profile is refused with a clear error instead of asking
+# numpy for hundreds of GiB (max|t| = 1e9 did).
+_MAX_PANELS = 2**14
 
 
 def _noise_scale(noise: Noise) -> float:
@@ -49,7 +53,11 @@ def smoothed_profile(kernel: GaussianKernel, noise: Noise, t: np.ndarray) -> np.
     if not isinstance(kernel, GaussianKernel):
         raise TypeError(f"kernel must be a GaussianKernel for the spectral profile, got {type(kernel).__name__}")
     _check_pair(kernel, noise)
-    t = np.asarray(t, dtype=np.float64)
+    if noise is None:
+        raise TypeError("noise must be a noise model for the spectral profile, got None")
+    t = as_array("t", t)
+    if not np.all(np.isfinite(t)):
+        raise ValueError("t must be finite, got NaN or inf")
     h = kernel.bandwidth
     omega_max = 12.0 / h
     tmax = float(np.max(np.abs(t))) if t.size else 0.0
@@ -58,6 +66,12 @@ def smoothed_profile(kernel: GaussianKernel, noise: Noise, t: np.ndarray) -> np.
     if s > 0:
         width = min(width, 1.0 / s)
     panels = math.ceil(omega_max / width)
+    if panels > _MAX_PANELS:
+        raise ValueError(
+            f"t (max|t| = {tmax:.6g}) or the noise scale ({s:.6g}) is too large for the bandwidth {h:.6g}: the "
+            f"spectral profile would need {panels} quadrature panels > {_MAX_PANELS}; rescale the inputs or use "
+            "smoothed_kernel_mc"
+        )
     edges = np.linspace(0.0, omega_max, panels + 1)
     half = 0.5 * np.diff(edges)
     omega = ((edges[:-1] + half)[:, None] + half[:, None] * _GL_NODES[None, :]).ravel()
@@ -113,6 +127,8 @@ def smoothed_kernel(X: np.ndarray, Y: np.ndarray | None, kernel: Kernel, noise: 
             f"noise must be GaussianNoise, LaplaceNoise or PolynomialNoise for the exact smoothed kernel, got "
             f"{type(noise).__name__}; use smoothed_kernel_mc"
         )
+    if Xa.shape[0] == 0 or Ya.shape[0] == 0:  # no offsets to tabulate (max over none would fail deep in numpy)
+        return np.ones((Xa.shape[0], Ya.shape[0]))
     tmax = max(float(np.max(np.abs(Xa[:, j][:, None] - Ya[:, j][None, :]))) for j in range(D))
     spline = _profile_spline(kernel, noise, tmax)
     out = np.ones((Xa.shape[0], Ya.shape[0]))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from effdl.learning.smoothing._checks import count, positive, seed_or_none
+from effdl.learning.smoothing._checks import as_array, count, positive, seed_or_none, sequence
 from effdl.learning.smoothing.kernels import GaussianKernel, GaussianNoise, Kernel, Noise
 from effdl.learning.smoothing.kgd import KernelSpectrum, kernel_gd, kernel_weight_decay
 from effdl.learning.smoothing.simulate import Target
@@ -38,10 +38,15 @@ DEFAULT_NOISE_GRID: tuple[Noise, ...] = (GaussianNoise(0.1), GaussianNoise(0.2),
 def loglog_slope(ns: Sequence[float], risks: Sequence[float]) -> tuple[float, float]:
     """Least-squares ``log risk = intercept + slope·log n``; returns (slope, intercept). Needs >= 2 distinct n > 0 and
     risks > 0."""
-    x = np.log(np.asarray(ns, dtype=np.float64))
-    yv = np.asarray(risks, dtype=np.float64)
-    if x.shape != yv.shape or x.size < 2 or np.unique(x).size < 2:
-        raise ValueError(f"ns and risks must be equal-length with >= 2 distinct n, got {len(ns)} and {len(risks)}")
+    nv = as_array("ns", ns)
+    yv = as_array("risks", risks)
+    if nv.ndim != 1 or nv.shape != yv.shape or np.unique(nv).size < 2:
+        raise ValueError(
+            f"ns and risks must be 1-D, equal-length, with >= 2 distinct n, got shapes {nv.shape} and {yv.shape}"
+        )
+    if np.any(nv <= 0) or not np.all(np.isfinite(nv)):  # log n of these would fail deep in the least-squares SVD
+        raise ValueError("ns must be finite and > 0")
+    x = np.log(nv)
     if np.any(yv <= 0) or not np.all(np.isfinite(yv)):
         raise ValueError("risks must be finite and > 0")
     slope, intercept = np.polyfit(x, np.log(yv), 1)
@@ -116,7 +121,7 @@ def rate_study(
     clean test points; ``seed``: all draws. Cost: one (n, n) eigen-decomposition per n, rep and noise model."""
     if not isinstance(target, Target):
         raise TypeError(f"target must be a Target (sobolev_target / mixed_target), got {type(target).__name__}")
-    nlist = [count("ns[i]", n, 2) for n in ns]
+    nlist = [count("ns[i]", n, 2) for n in sequence("ns", ns)]
     if len(set(nlist)) < 2:
         raise ValueError(f"ns must hold at least 2 distinct sizes >= 2, got {list(ns)}")
     if stopping not in ("early", "decay"):

@@ -22,7 +22,7 @@ from collections import deque
 
 import numpy as np
 
-from effdl.core.checks import int_at_least, positive_int
+from effdl.core.checks import int_at_least, is_int, positive_int
 
 __all__ = ["POLICIES", "Feeder", "Reservoir", "per_step_counts"]
 
@@ -37,6 +37,25 @@ def _positive_number(name: str, value: object) -> float:
     return float(value)
 
 
+def _real(name: str, value: object) -> float:
+    """``value`` as a float if it is a real number (not a bool or a string), for checks that then compare it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _seed(seed: object, name: str = "seed") -> object:
+    """``seed`` unchanged if numpy can seed with it as this package means (None, an int >= 0, a Generator or
+    SeedSequence); else an error naming it, not numpy's "SeedSequence expects int ..." from deep inside."""
+    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence | np.random.BitGenerator):
+        return seed
+    if not is_int(seed):
+        raise TypeError(f"{name} must be None or an int >= 0, got {seed!r}")
+    if seed < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be None or an int >= 0, got {seed}")
+    return seed
+
+
 def per_step_counts(rate: float, steps: int) -> np.ndarray:
     """Integer counts per time unit for a rate: ``floor(rate·(t+1)) − floor(rate·t)``, shape ``(steps,)`` int64.
 
@@ -44,9 +63,19 @@ def per_step_counts(rate: float, steps: int) -> np.ndarray:
     """
     rate = _positive_number("rate", rate)
     steps = positive_int("steps", steps)
+    if rate * steps >= 2.0**53:  # beyond float64's exact integers the int64 cast wraps to negative counts
+        raise ValueError(f"rate·steps must be < 2**53 arrivals in total, got rate={rate:g}, steps={steps}")
     # the tiny epsilon keeps exact products (e.g. 2.5·4 = 10) from flooring down through rounding error
     cum = np.floor(np.arange(steps + 1, dtype=np.float64) * rate + 1e-9).astype(np.int64)
     return np.diff(cum)
+
+
+def _ids(ids: object) -> np.ndarray:
+    """Stream ids as an int64 vector; float ids would be truncated and a 2-D array read as one unit of rows."""
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"ids must be a 1-D array of integer ids, got dtype {arr.dtype} and shape {arr.shape}")
+    return arr.astype(np.int64, copy=False)
 
 
 class Feeder:
@@ -67,12 +96,12 @@ class Feeder:
         self.queue = queue
         self._waiting: deque[int] = deque()
         self._current = np.zeros(0, np.int64)
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(_seed(seed))  # type: ignore[arg-type]
         self.dropped = 0  # arrivals that will never be processed fresh (counted when they are lost)
 
     def arrive(self, ids: np.ndarray) -> int:
         """New arrivals (ids in arrival order) of this unit; returns how many samples are available now."""
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = _ids(ids)
         if self.queue is None:
             self._current = ids
             return len(ids)
@@ -105,7 +134,7 @@ class Reservoir:
         self.capacity = positive_int("buffer", capacity)
         self._slots = np.zeros(self.capacity, dtype=np.int64)
         self.seen = 0
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(_seed(seed))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return min(self.seen, self.capacity)
@@ -116,7 +145,7 @@ class Reservoir:
 
     def offer(self, ids: np.ndarray) -> None:
         """Offer ids in stream order: the k-th offer overall (0-based) replaces a uniform slot with prob B/(k+1)."""
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = _ids(ids)
         if ids.size == 0:
             return
         k = self.seen + np.arange(ids.size)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from effdl.core.checks import int_at_least, positive_int
+
 __all__ = ["PowerLaw", "fit_power_law", "profile"]
 
 
@@ -50,10 +52,18 @@ def _loglog(s: np.ndarray, loss: np.ndarray, c: float) -> tuple[float, float, fl
 
 
 def _observations(s: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    s, loss = np.asarray(s, dtype=np.float64).ravel(), np.asarray(loss, dtype=np.float64).ravel()
+    try:
+        s, loss = np.asarray(s, dtype=np.float64), np.asarray(loss, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"s and loss must be numeric arrays, got {type(s).__name__} and {type(loss).__name__}"
+        ) from None
+    if s.ndim > 1 or loss.ndim > 1:  # ravel() would silently interleave a 2-D table's columns into one curve
+        raise ValueError(f"s and loss must be 1-D, got shapes {s.shape} and {loss.shape}")
+    s, loss = s.ravel(), loss.ravel()
     if s.shape != loss.shape or s.size < 3:
         raise ValueError(f"s and loss must have the same length >= 3, got {s.size} and {loss.size}")
-    if not (np.all(s > 0) and np.all(loss > 0) and np.all(np.isfinite(loss))):
+    if not (np.all(s > 0) and np.all(np.isfinite(s)) and np.all(loss > 0) and np.all(np.isfinite(loss))):
         raise ValueError("s and loss must be positive and finite")
     return s, loss
 
@@ -67,6 +77,7 @@ def profile(
     log L. The c whose ``sse`` is within a few noise variances of the minimum are the ones the data cannot rule out.
     """
     s, loss = _observations(s, loss)
+    grid = positive_int("grid", grid)
     # offsets on a grid that is dense near min(loss), where the curve flattens (1 − geometric spacing)
     cs = float(loss.min()) * (1.0 - np.geomspace(1.0, 1e-4, grid))
     a, b, sse = np.array([_loglog(s, loss, c) for c in cs]).T
@@ -80,6 +91,8 @@ def fit_power_law(s: np.ndarray, loss: np.ndarray, *, grid: int = 40, refine: in
     (log a, b, c) in log-loss space (0: profile only). Exact on a noiseless power law.
     """
     s, loss = _observations(s, loss)
+    grid = positive_int("grid", grid)
+    refine = int_at_least("refine", refine, 0)  # a float here made scipy's least_squares loop without end
     lo = float(loss.min())
     cs, aa, bb, sse = profile(s, loss, grid=grid)
     i = int(np.argmin(sse))

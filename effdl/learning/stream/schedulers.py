@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from effdl.learning.stream.arrivals import _real
 from effdl.learning.stream.curves import PowerLaw, fit_power_law, profile
 
 __all__ = ["FCFS", "SCHEDULERS", "Adaptive", "Proportional", "Scheduler", "TaskView", "make_scheduler"]
@@ -123,6 +124,9 @@ class Adaptive(Scheduler):
         super().__init__()
         if isinstance(min_obs, bool) or not isinstance(min_obs, int) or min_obs < 3:
             raise ValueError(f"min_obs must be an int >= 3, got {min_obs!r}")
+        for name, value in (("probe", probe), ("optimism", optimism), ("refit_growth", refit_growth),
+                            ("noise_floor", noise_floor)):  # fmt: skip
+            _real(name, value)  # a string would fail the comparisons below with an error that names nothing
         if not 0 < probe <= 0.5:
             raise ValueError(f"probe must be a share in (0, 0.5], got {probe!r}")
         if not optimism >= 0:

@@ -21,13 +21,14 @@ The default :class:`Scenario` is set from first principles, not tuned to any sch
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from effdl.learning.stream.arrivals import _positive_number
+from effdl.core.checks import is_int, positive_int
+from effdl.learning.stream.arrivals import _positive_number, _real, _seed
 from effdl.learning.stream.curves import PowerLaw
 from effdl.learning.stream.schedulers import SCHEDULERS, Scheduler, TaskView, make_scheduler
 
@@ -50,7 +51,15 @@ class Task:
         return self.curve.compute_to(self.target)
 
 
+_MAX_SPAN = 10**6  # simulate steps one time unit at a time
+
+
 def _range(name: str, value: object) -> tuple[float, float]:
+    if isinstance(value, tuple | list) and len(value) == 2:
+        # numbers, and finite: an infinite bound would reach rng.uniform and then int() of an infinite deadline
+        for v in value:
+            if not math.isfinite(_real(f"{name} bounds", v)):
+                raise ValueError(f"{name} must be a pair (low, high) of finite numbers, got {value!r}")
     if not (isinstance(value, tuple | list) and len(value) == 2 and 0 <= value[0] <= value[1]):
         raise ValueError(f"{name} must be a pair (low, high) with 0 <= low <= high, got {value!r}")
     return float(value[0]), float(value[1])
@@ -79,6 +88,9 @@ class Scenario:
             raise ValueError(f"n_tasks must be an int >= 1, got {self.n_tasks!r}")
         for name in ("capacity", "load", "median_compute"):
             _positive_number(name, getattr(self, name))
+        for name in ("compute_sigma", "noise"):
+            if not math.isfinite(_real(name, getattr(self, name))):  # inf spreads inf/NaN compute and losses
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
         if not self.compute_sigma >= 0 or not self.noise >= 0:
             raise ValueError(f"compute_sigma and noise must be >= 0, got {self.compute_sigma}, {self.noise}")
         for name in ("deadline_range", "a_range", "b_range", "c_range"):
@@ -93,7 +105,7 @@ class Scenario:
 
     def sample(self, seed: int | None = 0) -> list[Task]:
         """Draw ``n_tasks`` tasks (ids 0.., in arrival order); the same seed gives the same tasks."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_seed(seed))  # type: ignore[arg-type]
         n = self.n_tasks
         arrival = np.floor(np.cumsum(rng.exponential(1.0 / self.arrival_rate, n))).astype(np.int64)
         standalone = self.median_compute / self.capacity
@@ -148,14 +160,23 @@ def simulate(
     (at most ``max_rounds`` per step). Every task given compute reports one loss L(s)·exp(noise·ε), ε ~ N(0, 1).
     """
     capacity = _positive_number("capacity", capacity)
-    if not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    if not 0 <= _real("noise", noise) < math.inf:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    max_rounds = positive_int("max_rounds", max_rounds)  # 0 or less silently gave no task any compute
+    seed = _seed(seed)  # type: ignore[assignment]
     sched = make_scheduler(scheduler) if isinstance(scheduler, str) else scheduler
     if not isinstance(sched, Scheduler):
         raise TypeError(f"scheduler must be a name in {SCHEDULERS} or a Scheduler, got {type(scheduler).__name__}")
+    if isinstance(tasks, Task) or not isinstance(tasks, Iterable):
+        raise TypeError(f"tasks must be a sequence of Task, got {type(tasks).__name__}")
     tasks = list(tasks)
     if not tasks:
         raise ValueError("tasks must not be empty")
+    for k in tasks:
+        if not isinstance(k, Task):
+            raise TypeError(f"tasks must hold Task objects, got {type(k).__name__}")
+        if not (is_int(k.arrival) and is_int(k.deadline) and isinstance(k.curve, PowerLaw)):
+            raise TypeError(f"task {k.id!r} must have int arrival/deadline and a PowerLaw curve, got {k!r:.120}")
     if len({t.id for t in tasks}) != len(tasks) or any(t.deadline <= t.arrival for t in tasks):
         raise ValueError("tasks must have distinct ids and deadline > arrival")
     rng = np.random.default_rng(seed)
@@ -165,6 +186,10 @@ def simulate(
     obs: list[tuple[list[float], list[float]]] = [([], []) for _ in tasks]
     finish: dict[int, float] = {}
     t0, t1 = min(t.arrival for t in tasks), max(t.deadline for t in tasks)
+    if t1 - t0 > _MAX_SPAN:  # one Python step per time unit and a (span, n_tasks) table: this would not finish
+        raise ValueError(
+            f"tasks must span at most {_MAX_SPAN} steps from first arrival to last deadline, got {t1 - t0}"
+        )
     alloc_hist = np.zeros((t1 - t0, len(tasks)))
     sched.start(capacity)
     idle = 0.0
@@ -236,12 +261,22 @@ def compare_schedulers(
     scenario = Scenario() if scenario is None else scenario
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario or None, got {type(scenario).__name__}")
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    for arg, seq in (("seeds", seeds), ("schedulers", schedulers)):
+        if isinstance(seq, str) or not isinstance(seq, Sequence | list | tuple):  # "fcfs" would iterate letters
+            raise TypeError(f"{arg} must be a sequence, got {seq!r}")
+        if not seq:
+            raise ValueError(f"{arg} must not be empty")
+    for seed in seeds:
+        _seed(seed)
     for name in schedulers:
         if name not in SCHEDULERS:
             raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a mapping {{scheduler: {{option: value}}}}, got {type(options).__name__}")
     options = options or {}
+    unused = sorted(set(options) - set(schedulers), key=str)
+    if unused:  # a misspelt scheduler name would otherwise drop its options without a word
+        raise ValueError(f"options name schedulers that are not compared: {unused}; schedulers are {list(schedulers)}")
     rows = []
     for seed in seeds:
         s_tasks, s_noise = np.random.SeedSequence(seed).spawn(2)

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ from effdl.core.checks import positive_int
 from effdl.core.data import load, subset
 from effdl.core.models import MLP
 from effdl.core.train import progress_enabled, resolve_device
-from effdl.learning.stream.arrivals import POLICIES, Feeder, Reservoir, _positive_number, per_step_counts
+from effdl.learning.stream.arrivals import POLICIES, Feeder, Reservoir, _positive_number, _seed, per_step_counts
 
 __all__ = ["DRIFTS", "LEARNERS", "BudgetSweep", "StreamResult", "budget_sweep", "rotate", "run_stream"]
 
@@ -99,7 +100,16 @@ def rotate(x: Tensor, degrees: Tensor | float) -> Tensor:
 
     Bilinear, with border padding: the corners of a standardized digit are background, so the padding is too.
     """
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of images (N, C, H, W), got {got}")
     n = x.shape[0]
+    if isinstance(degrees, Tensor) and degrees.numel() not in (1, n):
+        raise ValueError(
+            f"degrees must be a scalar or hold one angle per image ({n}), got shape {tuple(degrees.shape)}"
+        )
+    if not isinstance(degrees, Tensor) and (isinstance(degrees, bool) or not isinstance(degrees, numbers.Real)):
+        raise TypeError(f"degrees must be a number or a tensor of angles, got {degrees!r}")
     theta = torch.as_tensor(degrees, dtype=x.dtype, device=x.device).reshape(-1).expand(n) * (math.pi / 180)
     cos, sin = torch.cos(theta), torch.sin(theta)
     zero = torch.zeros_like(cos)
@@ -124,11 +134,19 @@ def _tensors(data: Any, n_test: int | None) -> tuple[Tensor, Tensor, Tensor, Ten
     xt, yt = test.tensors[0], test.tensors[-1]
     if x.ndim != 4:
         raise ValueError(f"data must hold images (N, C, H, W), got x of shape {tuple(x.shape)}")
+    if len(x) == 0 or len(xt) == 0:  # an empty split failed deep inside (division by zero, max of nothing)
+        raise ValueError(f"data must have non-empty train and test splits, got {len(x)} and {len(xt)} samples")
+    for name, images, labels in (("train", x, y), ("test", xt, yt)):
+        if not bool(torch.isfinite(images.float()).all()):  # NaN pixels train silently into a NaN model
+            raise ValueError(f"data's {name} images must be finite, got NaN or inf")
+        if labels.is_floating_point() and not bool((labels == labels.round()).all()):  # .long() would truncate
+            raise ValueError(f"data's {name} labels must be integer class ids, got non-integral values")
     return x.float(), y.long(), xt.float(), yt.long()
 
 
 def _check(rate: float, budget: float, steps: int, learner: str, policy: str, buffer: int, replay_fraction: float,
-           drift: str, drift_speed: float, eval_every: int, batch_size: int, lr: float) -> None:  # fmt: skip
+           drift: str, drift_speed: float, eval_every: int, batch_size: int, lr: float,
+           seed: object) -> None:  # fmt: skip
     _positive_number("rate", rate)
     _positive_number("budget", budget)
     positive_int("steps", steps)
@@ -147,6 +165,7 @@ def _check(rate: float, budget: float, steps: int, learner: str, policy: str, bu
     positive_int("eval_every", eval_every)
     positive_int("batch_size", batch_size)
     _positive_number("lr", lr)
+    _seed(seed)
 
 
 @torch.no_grad()
@@ -222,7 +241,7 @@ def _run(data: Any, rate: float, budget: float, steps: int, learner: str, policy
          hidden: Sequence[int], model: nn.Module | None, n_test: int | None, seed: int | None,
          device: str | torch.device | None) -> StreamResult:  # fmt: skip
     _check(rate, budget, steps, learner, policy, buffer, replay_fraction, drift, drift_speed, eval_every, batch_size,
-           lr)  # fmt: skip
+           lr, seed)  # fmt: skip
     dev = resolve_device(device)
     x, y, xt, yt = _tensors(data, n_test)
     x, y, xt, yt = x.to(dev), y.to(dev), xt.to(dev), yt.to(dev)
@@ -330,6 +349,10 @@ class BudgetSweep:
 
     def curve(self, learner: str, rate: float, budget: float) -> np.ndarray:
         """The accuracy curve ``(E,)`` at one grid point, averaged over seeds."""
+        for name, value, axis in (("learner", learner, self.learners), ("rate", rate, self.rates),
+                                  ("budget", budget, self.budgets)):  # fmt: skip
+            if value not in axis:  # tuple.index's "x not in tuple" would not say which one
+                raise ValueError(f"{name} must be one of the sweep's {axis}, got {value!r}")
         i, j, k = self.learners.index(learner), self.rates.index(rate), self.budgets.index(budget)
         return self.accuracy[i, j, k].mean(axis=0)
 
@@ -347,6 +370,9 @@ def budget_sweep(
 
     The data set is loaded once and shared. Returns a :class:`BudgetSweep` (precomputed grid for sliders).
     """
+    for name, axis in (("rates", rates), ("budgets", budgets), ("seeds", seeds), ("learners", learners)):
+        if isinstance(axis, str) or not isinstance(axis, Iterable):  # "sgd" would be read as learners s, g, d
+            raise TypeError(f"{name} must be a sequence, got {axis!r}")
     rates_t, budgets_t, seeds_t = tuple(rates), tuple(budgets), tuple(seeds)
     learners_t = tuple(learners)
     for name, axis in (("rates", rates_t), ("budgets", budgets_t), ("seeds", seeds_t), ("learners", learners_t)):
@@ -356,6 +382,8 @@ def budget_sweep(
         _positive_number("rate", r)
     for c in budgets_t:
         _positive_number("budget", c)
+    for s in seeds_t:
+        _seed(s, "seeds[i]")  # before any run, not after the grid's first runs
     for name in learners_t:
         if name not in LEARNERS:
             raise ValueError(f"learners must be among {LEARNERS}, got {name!r}")
