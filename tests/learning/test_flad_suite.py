@@ -48,6 +48,8 @@ def test_parity_task_and_independent_permutations(mnist):
     for aux in s.auxiliaries:  # the only derangement of two classes swaps them
         np.testing.assert_array_equal(aux.labels.numpy(), 1 - digits[aux.indices.numpy()] % 2)
     np.testing.assert_array_equal(derangement(2, np.random.default_rng(0)), [1, 0])
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        derangement(3, 0)
 
 
 def test_no_target_image_in_any_auxiliary_set(mnist):
@@ -106,6 +108,8 @@ def test_compare_strategies_and_step_time_structure():
     times = step_time([2, 3], strategies=["exp3"], steps=2, warmup=1, repeats=2, suite=dict(aux_size=20),
                       batch_size=8)  # fmt: skip
     assert set(times) == {("exp3", 2), ("exp3", 3)} and all(t.shape == (2,) and (t > 0).all() for t in times.values())
+    with pytest.raises(ValueError, match="K_values must be a non-empty list"):
+        step_time([], strategies=["exp3"])  # used to return {} without a word
 
 
 def test_settings_name_real_arguments():

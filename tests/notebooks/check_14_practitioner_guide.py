@@ -27,11 +27,12 @@ def _common(rec: dict, *, min_ratio: float, max_drop_points: float) -> None:
     # Energy: the winner spends at least 10× less per image than fp32 (measured 32× QUICK); the estimate is computed
     # from bytes and MACs, not timed.
     assert rec["guide.energy.gain"] >= 10, rec["guide.energy.gain"]
-    # Ordering study: both orders end at the same sparsity and bits; when the sign flips between seeds the prose says
-    # the order is not the lever: then the mean difference is within 1 point.
+    # Ordering study: both orders end at the same sparsity and bits. Unless prune → quantize is ahead on every seed,
+    # the prose says the order is not the lever (either order recovers what the other loses): then the mean
+    # difference is within 1 point.
     for k in ("prune_first", "quant_first"):
         assert 0.85 <= rec[f"guide.order.{k}"] <= 1.0, rec[f"guide.order.{k}"]
-    if rec["guide.order.diff_min"] <= 0 < rec["guide.order.diff_max"]:
+    if rec["guide.order.diff_min"] <= 0:
         assert abs(rec["guide.order.diff_mean"]) <= 0.01, rec["guide.order.diff_mean"]
     # Bring your own model: resnet18 (random weights, offline): every Conv2d/Linear reported; half the channels
     # leave at most 35 % of the MACs (≈ (1/2)² plus the stem; measured 27 %); int8 storage is 4× smaller.
@@ -62,9 +63,11 @@ def check_full(rec: dict) -> None:
     # Measured: 81.4× (distill ×0.5 → prune 90% → palette 4-bit, 5,216 bytes), −0.7 points (96.6 → 95.9 %).
     _common(rec, min_ratio=20, max_drop_points=2)
     assert rec["guide.reference.test"] >= 0.95, rec["guide.reference.test"]
-    # Ordering study: prune → quantize ahead on every seed (the prose's explanation is printed only then); measured
-    # +0.4 to +0.8 points (mean +0.6), 96.8 ± 0.2 % against 96.2 ± 0.3 %.
-    assert rec["guide.order.diff_min"] > 0, rec["guide.order.diff_min"]
+    # Ordering study: the verdict is printed as measured, and it depends on the machine (floating-point paths of the
+    # CPU's kernels change the fine-tuned weights): one machine measured prune → quantize ahead on every seed (+0.4
+    # to +0.8 points, mean +0.6; the run behind the README), another the order flipping (−0.2 to +0.5, mean +0.1),
+    # within the 1-point bound _common asserts for the "order is not the lever" branch. The winner is not stable
+    # across machines, so none is asserted.
     # The latency statement of the takeaways (full run only; a timing, so not asserted in QUICK CI runs): when the
     # guide finds a gain beyond noise, it comes from removing work (channels or a narrower student).
     if rec["guide.latency.clear"]:

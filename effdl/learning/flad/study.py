@@ -208,6 +208,8 @@ def step_time(
     steps after ``warmup`` untimed ones (the first steps build optimizer state). One suite per K (same seed). The
     repeats go round-robin over every (strategy, K), so a change in the machine's load hits all of them alike."""
     names = _check_strategies(strategies)
+    if isinstance(K_values, str) or not isinstance(K_values, Sequence) or not K_values:
+        raise ValueError(f"K_values must be a non-empty list of positive ints, got {K_values!r}")
     Ks = [positive_int("K_values[i]", k) for k in K_values]
     steps, repeats = positive_int("steps", steps), positive_int("repeats", repeats)
     warmup = int_at_least("warmup", warmup, 0)

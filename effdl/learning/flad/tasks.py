@@ -121,6 +121,8 @@ class FewShotSuite:
 def derangement(n: int, rng: np.random.Generator) -> np.ndarray:
     """A uniformly random permutation of 0..n−1 with no fixed point (n ≥ 2), by rejection (≈ e tries)."""
     n = int_at_least("n", n, 2)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
     while True:
         p = rng.permutation(n)
         if not (p == np.arange(n)).any():
