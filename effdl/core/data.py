@@ -305,6 +305,8 @@ def unigram_entropy_bits(ds: CharDataset | Tensor) -> float:
         raise TypeError(f"ds must be a CharDataset or a tensor of token ids, got {type(ds).__name__}")
     if tokens.numel() == 0:
         raise ValueError("ds has no tokens")
+    if tokens.is_floating_point() or tokens.is_complex() or int(tokens.min()) < 0:  # bincount: a bare RuntimeError
+        raise ValueError(f"ds must hold token ids >= 0 (int), got dtype {tokens.dtype}, min {tokens.min().item()}")
     p = torch.bincount(tokens.reshape(-1).long(), minlength=VOCAB_SIZE).double()
     p = p[p > 0] / p.sum()
     return float(-(p * p.log2()).sum())

@@ -368,6 +368,11 @@ def test_pycode_windows_vocab_and_entropy() -> None:
         train[len(train)]
     assert train.vocab[-1] == "\ufffd" and len(train.vocab) == VOCAB_SIZE
     assert 3 < unigram_entropy_bits(train) < 7
+    assert unigram_entropy_bits(torch.tensor([0, 1, 0, 1])) == 1.0
+    with pytest.raises(ValueError, match="token ids >= 0"):
+        unigram_entropy_bits(torch.tensor([3, -1]))
+    with pytest.raises(ValueError, match="has no tokens"):
+        unigram_entropy_bits(torch.tensor([], dtype=torch.long))
     # The first file in sorted order is __future__.py, which goes to validation.
     assert val.files[0] == "__future__.py" and "__future__" in decode(val.tokens[:2000])
 

@@ -355,6 +355,12 @@ def test_bad_model_arguments_raise() -> None:
         StratifiedModel(learn_graph=True)
     with pytest.raises(TypeError, match="lam1 must be a real number"):
         StratifiedModel(lam1="big")
+    with pytest.raises(TypeError, match="learn_graph must be a bool, got 'yes'"):
+        StratifiedModel(graph=g, learn_graph="yes")
+    with pytest.raises(TypeError, match="pooled must be a bool"):
+        StratifiedModel(pooled=1)
+    with pytest.raises(ValueError, match="seed must be None or an int ≥ 0"):
+        StratifiedModel(seed=-1)
 
 
 def test_bad_data_raise() -> None:

@@ -89,6 +89,16 @@ def test_study_helpers_validate_and_agree() -> None:
         split_strata(np.zeros((3, 1)), np.zeros(2), [0, 0, 0])
     with pytest.raises(ValueError, match="breaks must be ints"):
         imbalanced_strata(n_bins=4, breaks=(4,))
+    for kwargs, match in [
+        ({"jump": -1.0}, "jump must be a finite number ≥ 0"),
+        ({"noise": float("nan")}, "noise must be a finite number ≥ 0"),
+        ({"row_offset": "big"}, "row_offset must be a finite number ≥ 0"),
+        ({"n_rows": True}, "n_rows must be an int ≥ 1"),
+        ({"seed": -1}, "seed must be None or an int ≥ 0"),
+        ({"seed": "a"}, "seed must be None or an int ≥ 0"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            imbalanced_strata(**kwargs)
     with pytest.raises(ValueError, match="age_bins must be an int"):
         diabetes_strata(age_bins=0)
     assert summarize([{"variant": "a", "test_loss": 1.0}]) == {"a": (1.0, 0.0)}

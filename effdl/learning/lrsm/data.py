@@ -106,10 +106,16 @@ def imbalanced_strata(
     """
     for name, v in (("n_rows", n_rows), ("n_bins", n_bins), ("n_features", n_features), ("n_val", n_val),
                     ("n_test", n_test)):  # fmt: skip
-        if not isinstance(v, int) or v < 1:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be an int ≥ 1, got {v!r}")
     if not 0 <= small_share <= 1:
         raise ValueError(f"small_share must be in [0, 1], got {small_share!r}")
+    for name, v in (("jump", jump), ("wiggle", wiggle), ("row_offset", row_offset), ("noise", noise)):
+        # scales of the study: a negative or NaN one would draw a different (or NaN) study without a word
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) or not 0 <= v < np.inf:
+            raise ValueError(f"{name} must be a finite number ≥ 0, got {v!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise ValueError(f"seed must be None or an int ≥ 0, got {seed!r}")
     small, large = _int_range(small_sizes, "small_sizes"), _int_range(large_sizes, "large_sizes")
     breaks = list(breaks)
     if any(not isinstance(b, int) or not 1 <= b < n_bins for b in breaks):

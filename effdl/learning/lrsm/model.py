@@ -28,6 +28,13 @@ def _check_nonneg(value: Any, name: str, *, positive: bool = False) -> float:
     return v
 
 
+def _check_flag(value: Any, name: str) -> bool:
+    # bool("no") is True: a string or number would silently switch the option on
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
 def _as_keys(strata: Any, n: int) -> list[Hashable]:
     if isinstance(strata, np.ndarray) and strata.ndim == 2:  # rows of a 2-D array as tuple keys, e.g. (sex, age)
         keys = [tuple(r.tolist()) for r in strata]
@@ -110,7 +117,7 @@ class StratifiedModel:
         self.loss = loss
         self.reg = _check_nonneg(reg, "reg")
         self.graph = None if graph is None else as_strata_graph(graph)
-        self.learn_graph = bool(learn_graph)
+        self.learn_graph = _check_flag(learn_graph, "learn_graph")
         self.lam1 = _check_nonneg(lam1, "lam1")
         self.lam2 = _check_nonneg(lam2, "lam2")
         self.eta = _check_nonneg(eta, "eta")
@@ -130,11 +137,15 @@ class StratifiedModel:
             )
         if self.learn_graph and pooled:
             raise ValueError("pooled=True fits one common model: it cannot learn a graph (learn_graph must be False)")
-        if not isinstance(max_iter, int) or max_iter < 1:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
             raise ValueError(f"max_iter must be an int ≥ 1, got {max_iter!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+            raise ValueError(f"seed must be None or an int ≥ 0, got {seed!r}")
         self.tol = _check_nonneg(tol, "tol", positive=True)
-        self.fit_intercept, self.penalize_intercept = bool(fit_intercept), bool(penalize_intercept)
-        self.pooled, self.max_iter, self.warm_start, self.seed = bool(pooled), max_iter, bool(warm_start), seed
+        self.fit_intercept = _check_flag(fit_intercept, "fit_intercept")
+        self.penalize_intercept = _check_flag(penalize_intercept, "penalize_intercept")
+        self.pooled, self.max_iter = _check_flag(pooled, "pooled"), max_iter
+        self.warm_start, self.seed = _check_flag(warm_start, "warm_start"), seed
 
     # --- input handling -----------------------------------------------------------------------------------------------
     def _design(self, X: Any) -> np.ndarray:
