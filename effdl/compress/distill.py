@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from effdl.core.checks import is_int
+from effdl.core.checks import check_bool, is_int
 from effdl.core.train import Data, History, fit
 
 __all__ = ["DistillationLoss", "HintProjection", "distill", "kd_loss", "soften"]
@@ -72,13 +72,6 @@ def _check_logits(name: str, logits: object) -> Tensor:
     if logits.dim() < 1 or logits.shape[-1] < 1 or not logits.is_floating_point():
         raise ValueError(f"{name} must be float logits of shape (..., C), got {logits.dtype} {tuple(logits.shape)}")
     return logits
-
-
-def _check_flag(name: str, value: object) -> bool:
-    # bool("no") is True: a truthy string would silently switch the option on
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return value
 
 
 def _check_shape(name: str, shape: object) -> tuple[int, ...]:
@@ -261,8 +254,8 @@ class DistillationLoss(nn.Module):
             raise TypeError(f"teacher must be a torch.nn.Module, got {type(teacher).__name__}")
         self.T, self.alpha = _check_T(T), _check_alpha(alpha)
         self.hint_weight = _check_weight("hint_weight", hint_weight)
-        self.eval_ce = _check_flag("eval_ce", eval_ce)
-        self.cache_teacher = _check_flag("cache_teacher", cache_teacher)
+        self.eval_ce = check_bool("eval_ce", eval_ce)
+        self.cache_teacher = check_bool("cache_teacher", cache_teacher)
         self._cache: dict[bytes, Tensor] = {}
         # Kept outside the module tree: fit() trains every parameter of an nn.Module loss, never the teacher's.
         self.__dict__["teacher"] = teacher

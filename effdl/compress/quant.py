@@ -30,6 +30,7 @@ from effdl.compress.uniform import (
     fake_quantize,
     quantize,
 )
+from effdl.core.checks import check_bool
 
 if TYPE_CHECKING:
     from effdl.core.train import History
@@ -87,12 +88,6 @@ def _check_observer(observer: object) -> str:
     return observer  # type: ignore[return-value]
 
 
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return value
-
-
 def _quant_layers(model: torch.nn.Module, layers: object) -> dict[str, torch.nn.Module]:
     """The chosen ``nn.Conv2d``/``nn.Linear`` layers by module name (default: all of them, in module order)."""
     available = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)}
@@ -128,8 +123,8 @@ class WeightFakeQuant(torch.nn.Module):
     ) -> None:
         super().__init__()
         self.bits = _check_bits(bits)
-        self.per_channel = _check_bool("per_channel", per_channel)
-        self.symmetric = _check_bool("symmetric", symmetric)
+        self.per_channel = check_bool("per_channel", per_channel)
+        self.symmetric = check_bool("symmetric", symmetric)
         self.observer = _check_observer(observer)
         self.grid = _check_grid(grid, self.symmetric)
 
@@ -245,7 +240,7 @@ def quantize_activations_(
 
     _check_module(model)
     bits = _check_bits(bits)
-    symmetric = _check_bool("symmetric", symmetric)
+    symmetric = check_bool("symmetric", symmetric)
     grid = _check_grid(grid, symmetric)
     observer = _check_observer(observer)
     if isinstance(num_batches, bool) or not isinstance(num_batches, numbers.Integral) or num_batches < 1:
@@ -319,7 +314,7 @@ def remove_quantization_(model: torch.nn.Module, *, keep: bool = True) -> torch.
     from torch.nn.utils import parametrize
 
     _check_module(model)
-    _check_bool("keep", keep)
+    check_bool("keep", keep)
     for m in model.modules():
         if _has_weight_fq(m):
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=keep)
@@ -407,7 +402,7 @@ class LSQQuantizer(torch.nn.Module):
         if bits < 2:
             raise ValueError(f"bits must be an int in 2..{MAX_BITS} for LSQ, got {bits}")
         self.bits = bits
-        self.signed = _check_bool("signed", signed)
+        self.signed = check_bool("signed", signed)
         if axis is not None and (isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis < 0):
             raise ValueError(f"axis must be None or a non-negative int, got {axis!r}")
         if isinstance(channels, bool) or not isinstance(channels, numbers.Integral) or channels < 1:
@@ -488,7 +483,7 @@ def prepare_qat_(
     bits = _check_bits(bits)
     if method not in QAT_METHODS:
         raise ValueError(f"method must be one of {', '.join(repr(m) for m in QAT_METHODS)}, got {method!r}")
-    per_channel = _check_bool("per_channel", per_channel)
+    per_channel = check_bool("per_channel", per_channel)
     observer = _check_observer(observer)
     if act_bits is not None:
         act_bits = _check_bits(act_bits)
@@ -658,7 +653,7 @@ def quantized_model_bits(
 
     _check_module(model)
     bits = _check_bits(bits)
-    per_channel = _check_bool("per_channel", per_channel)
+    per_channel = check_bool("per_channel", per_channel)
     if storage not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(repr(s) for s in STORAGES)}, got {storage!r}")
     weights, aliases = effective_weights(model), weight_aliases(model)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["int_at_least", "is_int", "positive_int"]
+import numpy as np
+
+__all__ = ["check_bool", "int_at_least", "is_int", "positive_int", "seed_or_none"]
 
 
 def is_int(value: object) -> bool:
@@ -29,3 +31,21 @@ def positive_int(name: str, value: object) -> int:
     if value <= 0:  # type: ignore[operator]
         raise ValueError(f"{name} must be a positive int (>= 1), got {value}")
     return int(value)  # type: ignore[call-overload]
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` if it is a bool (NumPy's too); else ``TypeError`` naming ``name`` — ``bool("no")`` is True, so a
+    string or number given for a flag would otherwise switch it on silently."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def seed_or_none(name: str, seed: object) -> int | None:
+    """``seed`` as an ``int`` if it is an integer ``>= 0`` (None passes); else ``ValueError`` naming ``name``, not
+    NumPy's error from deep inside a generator."""
+    if seed is None:
+        return None
+    if not is_int(seed) or seed < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be None or an int >= 0, got {seed!r}")
+    return int(seed)  # type: ignore[call-overload]

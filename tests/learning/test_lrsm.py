@@ -359,7 +359,7 @@ def test_bad_model_arguments_raise() -> None:
         StratifiedModel(graph=g, learn_graph="yes")
     with pytest.raises(TypeError, match="pooled must be a bool"):
         StratifiedModel(pooled=1)
-    with pytest.raises(ValueError, match="seed must be None or an int ≥ 0"):
+    with pytest.raises(ValueError, match="seed must be None or an int >= 0"):
         StratifiedModel(seed=-1)
 
 

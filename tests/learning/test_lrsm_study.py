@@ -94,8 +94,8 @@ def test_study_helpers_validate_and_agree() -> None:
         ({"noise": float("nan")}, "noise must be a finite number ≥ 0"),
         ({"row_offset": "big"}, "row_offset must be a finite number ≥ 0"),
         ({"n_rows": True}, "n_rows must be an int ≥ 1"),
-        ({"seed": -1}, "seed must be None or an int ≥ 0"),
-        ({"seed": "a"}, "seed must be None or an int ≥ 0"),
+        ({"seed": -1}, "seed must be None or an int >= 0"),
+        ({"seed": "a"}, "seed must be None or an int >= 0"),
     ]:
         with pytest.raises(ValueError, match=match):
             imbalanced_strata(**kwargs)

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from effdl.core.checks import int_at_least, is_int
+from effdl.core.checks import int_at_least, is_int, seed_or_none
 from effdl.core.data import CharDataset
 from effdl.core.train import progress_enabled
 
@@ -40,11 +40,7 @@ def _nonneg(name: str, value: object) -> float:
 
 
 def _seed(seed: object) -> int | None:
-    if seed is None:
-        return None
-    if not is_int(seed) or seed < 0:  # type: ignore[operator]
-        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-    return int(seed)  # type: ignore[call-overload]
+    return seed_or_none("seed", seed)
 
 
 def _check_model(model: object) -> nn.Module:

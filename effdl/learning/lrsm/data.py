@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from effdl.core.checks import seed_or_none
 from effdl.learning.lrsm.graph import cartesian_product, path_graph
 
 __all__ = ["StrataData", "SyntheticStudy", "diabetes_strata", "imbalanced_strata", "split_strata"]
@@ -114,8 +115,7 @@ def imbalanced_strata(
         # scales of the study: a negative or NaN one would draw a different (or NaN) study without a word
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) or not 0 <= v < np.inf:
             raise ValueError(f"{name} must be a finite number ≥ 0, got {v!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-        raise ValueError(f"seed must be None or an int ≥ 0, got {seed!r}")
+    seed_or_none("seed", seed)
     small, large = _int_range(small_sizes, "small_sizes"), _int_range(large_sizes, "large_sizes")
     breaks = list(breaks)
     if any(not isinstance(b, int) or not 1 <= b < n_bins for b in breaks):

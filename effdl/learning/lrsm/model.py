@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from effdl.core.checks import check_bool, seed_or_none
 from effdl.learning.lrsm.graph import StrataGraph, as_strata_graph
 from effdl.learning.lrsm.objective import LOSSES, Objective, loss_value
 from effdl.learning.lrsm.solver import mapg
@@ -26,13 +27,6 @@ def _check_nonneg(value: Any, name: str, *, positive: bool = False) -> float:
     if not np.isfinite(v) or v < 0 or (positive and v == 0):
         raise ValueError(f"{name} must be a finite number {'> 0' if positive else '≥ 0'}, got {value!r}")
     return v
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    # bool("no") is True: a string or number would silently switch the option on
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 def _as_keys(strata: Any, n: int) -> list[Hashable]:
@@ -117,7 +111,7 @@ class StratifiedModel:
         self.loss = loss
         self.reg = _check_nonneg(reg, "reg")
         self.graph = None if graph is None else as_strata_graph(graph)
-        self.learn_graph = _check_flag(learn_graph, "learn_graph")
+        self.learn_graph = check_bool("learn_graph", learn_graph)
         self.lam1 = _check_nonneg(lam1, "lam1")
         self.lam2 = _check_nonneg(lam2, "lam2")
         self.eta = _check_nonneg(eta, "eta")
@@ -139,13 +133,11 @@ class StratifiedModel:
             raise ValueError("pooled=True fits one common model: it cannot learn a graph (learn_graph must be False)")
         if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
             raise ValueError(f"max_iter must be an int ≥ 1, got {max_iter!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-            raise ValueError(f"seed must be None or an int ≥ 0, got {seed!r}")
         self.tol = _check_nonneg(tol, "tol", positive=True)
-        self.fit_intercept = _check_flag(fit_intercept, "fit_intercept")
-        self.penalize_intercept = _check_flag(penalize_intercept, "penalize_intercept")
-        self.pooled, self.max_iter = _check_flag(pooled, "pooled"), max_iter
-        self.warm_start, self.seed = _check_flag(warm_start, "warm_start"), seed
+        self.fit_intercept = check_bool("fit_intercept", fit_intercept)
+        self.penalize_intercept = check_bool("penalize_intercept", penalize_intercept)
+        self.pooled, self.max_iter = check_bool("pooled", pooled), max_iter
+        self.warm_start, self.seed = check_bool("warm_start", warm_start), seed_or_none("seed", seed)
 
     # --- input handling -----------------------------------------------------------------------------------------------
     def _design(self, X: Any) -> np.ndarray:

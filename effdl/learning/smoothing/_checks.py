@@ -9,7 +9,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from effdl.core.checks import int_at_least, is_int
+from effdl.core import checks
+from effdl.core.checks import int_at_least
 
 __all__ = ["as_array", "as_points", "as_vector", "nonneg", "positive", "rng_from", "seed_or_none", "sequence"]
 
@@ -34,11 +35,7 @@ def nonneg(name: str, value: object) -> float:
 
 def seed_or_none(seed: object) -> int | None:
     """``seed`` if it is None or an int >= 0."""
-    if seed is None:
-        return None
-    if not is_int(seed) or seed < 0:  # type: ignore[operator]
-        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-    return int(seed)  # type: ignore[call-overload]
+    return checks.seed_or_none("seed", seed)
 
 
 def rng_from(seed: object) -> np.random.Generator:
