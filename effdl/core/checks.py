@@ -3,11 +3,12 @@ value it got and the allowed range (``ValueError`` for a bad value, ``TypeError`
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-__all__ = ["check_bool", "int_at_least", "is_int", "positive_int", "seed_or_none"]
+__all__ = ["check_bool", "int_at_least", "is_int", "positive_int", "positive_number", "seed_or_none"]
 
 
 def is_int(value: object) -> bool:
@@ -31,6 +32,16 @@ def positive_int(name: str, value: object) -> int:
     if value <= 0:  # type: ignore[operator]
         raise ValueError(f"{name} must be a positive int (>= 1), got {value}")
     return int(value)  # type: ignore[call-overload]
+
+
+def positive_number(name: str, value: object) -> float:
+    """``value`` as a ``float`` if it is a finite real number ``> 0``; else ``TypeError``/``ValueError`` naming
+    ``name`` (0 or NaN as a step or temperature would divide into NaN without a word)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
 
 
 def check_bool(name: str, value: object) -> bool:

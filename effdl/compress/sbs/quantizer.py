@@ -12,12 +12,13 @@ With doubling candidates the first j parts sum exactly to ``D(z, s_{bj})``, the 
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+
+from effdl.core.checks import positive_number
 
 __all__ = [
     "DEFAULT_CANDIDATES",
@@ -50,15 +51,6 @@ def _int(name: str, value: object, low: int, high: int | None = None) -> int:
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
-
-
-def _positive(name: str, value: object) -> float:
-    # s = 0 or tau = 0 divides by zero (NaN codes, NaN gradients); a negative one flips the grid or the surrogate
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 def check_candidates(candidates: object, name: str = "candidates") -> tuple[int, ...]:
@@ -99,7 +91,7 @@ def step_size(bits: int) -> float:
 
 def discretize(z: Tensor, s: float) -> Tensor:
     """``D(z, s) = s·round(z/s)`` (ties round up) with a straight-through gradient; any shape, same shape out."""
-    s = _positive("s", s)
+    s = positive_number("s", s)
     return s * _round_ste(z / s)
 
 
@@ -158,7 +150,7 @@ def share_bits(parts: Sequence[Tensor], gates: Sequence[Tensor]) -> Tensor:
 def gate(score: Tensor, threshold: Tensor, *, tau: float = 0.5) -> Tensor:
     """``1(score > threshold)`` forward; backward the gradient of ``sigmoid((score − threshold)/tau)``, so the
     threshold (and the score) learn although the step function has zero gradient almost everywhere."""
-    tau = _positive("tau", tau)
+    tau = positive_number("tau", tau)
     soft = torch.sigmoid((score - threshold) / tau)
     return (score > threshold).to(soft.dtype) + soft - soft.detach()
 
@@ -200,7 +192,7 @@ class SBSWeight(nn.Module):
                     f"group_size must divide the weight's {w.shape[0]} output channels, got group_size={group_size}"
                 )
         self.group_size = group_size
-        self.tau = _positive("tau", tau)
+        self.tau = positive_number("tau", tau)
         w = w.detach()
         # 3σ covers nearly every weight of a bell-shaped layer; the full max range would waste low-bit levels
         v = torch.minimum(3 * w.std(), w.abs().max()).clamp(min=_EPS)
@@ -261,7 +253,7 @@ class SBSAct(nn.Module):
     def __init__(self, candidates: Sequence[int], *, tau: float) -> None:
         super().__init__()
         self.candidates = check_candidates(candidates)
-        self.tau = _positive("tau", tau)
+        self.tau = positive_number("tau", tau)
         self.v = nn.Parameter(torch.ones(()))
         self.alpha = nn.Parameter(torch.zeros(len(self.candidates) - 1))
         self.register_buffer("score_ema", torch.zeros(len(self.candidates) - 1))
